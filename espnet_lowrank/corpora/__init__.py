@@ -1,0 +1,1 @@
+"""Corpus preparation: Kaldi-style data directories for the recipes."""

@@ -1,0 +1,297 @@
+"""Low-rank factorized linear layer ``y = U (V x) + b`` and its pointwise-Conv1d form.
+
+Shapes: ``V`` is ``(rank, in_features)``, ``U`` is ``(out_features, rank)``, so the
+layer stores and computes ``rank * (in_features + out_features)`` weights instead
+of ``in_features * out_features``.
+
+Initialisation modes (``init``):
+
+- ``"svd"``: draw a dense weight exactly as ``nn.Linear`` would (Kaiming-uniform,
+  bound ``1/sqrt(in)``), keep its top-``rank`` SVD ``P S Qᵀ`` and give each factor
+  ``√S``: ``U = P √S``, ``V = √S Qᵀ`` (LR-SMS: SVD initialisation).
+- ``"spectral"``: the same split of a dense ``N(0, 0.02²)`` draw (the low-rank FFN
+  language-model paper, arXiv 2407.09835).
+- ``"random"``: ``U`` and ``V`` drawn independently from zero-mean normals whose
+  product ``U V`` has the element variance of the dense ``nn.Linear`` init,
+  ``1 / (3 in)``, with the variance split evenly between the factors.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional, Tuple
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+INIT_MODES = ("svd", "spectral", "random")
+
+
+def _check_shape(in_features: int, out_features: int, rank: int) -> None:
+    for name, value in (("in_features", in_features), ("out_features", out_features)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if not isinstance(rank, int) or isinstance(rank, bool):
+        raise ValueError(f"rank must be an int, got {rank!r}")
+    if not 1 <= rank <= min(in_features, out_features):
+        raise ValueError(
+            f"rank must be in [1, min(in, out)] = [1, {min(in_features, out_features)}]"
+            f" for a {in_features}->{out_features} layer, got {rank}"
+        )
+
+
+def _thin_svd(w: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Thin SVD through a QR of the tall side: several times faster than a direct
+    LAPACK SVD for the very rectangular weights of subsampling projections."""
+    if w.shape[0] < w.shape[1]:
+        p, s, qh = _thin_svd(w.T)
+        return qh.T, s, p.T
+    q, r = torch.linalg.qr(w)
+    p, s, qh = torch.linalg.svd(r)
+    return q @ p, s, qh
+
+
+def svd_factors(weight: torch.Tensor, rank: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Best rank-``rank`` factors of ``weight`` (out, in): ``U`` (out, r), ``V`` (r, in).
+
+    ``U @ V`` is the truncated SVD of ``weight`` (Eckart–Young optimal in Frobenius
+    and spectral norm), with ``√S`` given to each factor. Computed in float64 for
+    stability and returned in ``weight``'s dtype.
+    """
+    w = weight.detach().to(torch.float64)
+    p, s, qh = _thin_svd(w)
+    root = s[:rank].sqrt()
+    u = p[:, :rank] * root
+    v = root[:, None] * qh[:rank]
+    return u.to(weight.dtype), v.to(weight.dtype)
+
+
+class LowRankLinear(nn.Module):
+    """``y = U (V x) + b``: a drop-in for ``nn.Linear`` with a rank-``rank`` weight.
+
+    Args:
+        in_features: size of the last input dimension.
+        out_features: size of the last output dimension.
+        rank: inner dimension ``r``, ``1 <= r <= min(in_features, out_features)``.
+        bias: add a learnable bias of shape ``(out_features,)``.
+        init: one of :data:`INIT_MODES` (see the module docstring).
+
+    Shapes: input ``(*, in_features)`` → output ``(*, out_features)``.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        rank: int,
+        bias: bool = True,
+        init: str = "svd",
+        device: Optional[torch.device] = None,
+        dtype: Optional[torch.dtype] = None,
+    ) -> None:
+        super().__init__()
+        _check_shape(in_features, out_features, rank)
+        if init not in INIT_MODES:
+            raise ValueError(f"init must be one of {INIT_MODES}, got {init!r}")
+        kw = {"device": device, "dtype": dtype}
+        self.in_features = in_features
+        self.out_features = out_features
+        self.rank = rank
+        self.init = init
+        self.V = nn.Parameter(torch.empty(rank, in_features, **kw))
+        self.U = nn.Parameter(torch.empty(out_features, rank, **kw))
+        if bias:
+            self.bias = nn.Parameter(torch.empty(out_features, **kw))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    # ----------------------------------------------------------------- init
+    def reset_parameters(self) -> None:
+        """Draw the factors per ``self.init`` and the bias as ``nn.Linear`` does."""
+        self.reset_factors()
+        if self.bias is not None:
+            bound = 1.0 / math.sqrt(self.in_features)
+            nn.init.uniform_(self.bias, -bound, bound)
+
+    @torch.no_grad()
+    def reset_factors(self) -> None:
+        """Re-draw ``U`` and ``V`` per ``self.init``; the bias is left as it is."""
+        if self.U.is_meta:  # nn.utils.skip_init: the caller fills the factors
+            return
+        shape = (self.out_features, self.in_features)
+        if self.init == "random":
+            # Var(U V)_ij = rank * var_u * var_v must equal 1 / (3 in).
+            var = 1.0 / (3.0 * self.in_features)
+            std = (var / self.rank) ** 0.25
+            self.U.normal_(0.0, std)
+            self.V.normal_(0.0, std)
+            return
+        dense = torch.empty(shape, device=self.U.device, dtype=torch.float32)
+        if self.init == "svd":
+            nn.init.kaiming_uniform_(dense, a=math.sqrt(5))  # what nn.Linear draws
+        else:
+            dense.normal_(0.0, 0.02)
+        u, v = svd_factors(dense, self.rank)
+        self.U.copy_(u)
+        self.V.copy_(v)
+
+    def espnet_initialization_fn(self) -> None:
+        """Hook called by ESPnet's ``initialize(model, init)`` after its own pass.
+
+        ESPnet re-initialises every parameter with ``dim > 1`` independently
+        (Xavier, Kaiming, ...), which gives ``U V`` the wrong scale; this restores
+        the configured factor initialisation. ESPnet zeroes biases beforehand, and
+        they stay zero, as for its dense layers.
+        """
+        self.reset_factors()
+
+    # -------------------------------------------------------------- compute
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x``: ``(*, in_features)`` → ``(*, out_features)``."""
+        return F.linear(F.linear(x, self.V), self.U, self.bias)
+
+    def merged_weight(self) -> torch.Tensor:
+        """The dense weight ``U V``, ``(out_features, in_features)``."""
+        return self.U @ self.V
+
+    # ------------------------------------------------------------ counting
+    @property
+    def weight_params(self) -> int:
+        """Weights stored by the factors: ``rank * (in + out)``."""
+        return self.rank * (self.in_features + self.out_features)
+
+    @property
+    def dense_weight_params(self) -> int:
+        """Weights of the dense layer this replaces: ``in * out``."""
+        return self.in_features * self.out_features
+
+    def flops_per_token(self) -> int:
+        """Multiply-accumulates per input vector: ``rank * (in + out)``."""
+        return self.weight_params
+
+    # ---------------------------------------------------------- conversion
+    @classmethod
+    def from_linear(cls, linear: nn.Linear, rank: int, init: str = "svd") -> LowRankLinear:
+        """Compress a (trained) ``nn.Linear`` to its best rank-``rank`` approximation.
+
+        ``init`` is only recorded (it says how ESPnet's ``--init`` re-draws factors).
+        """
+        if not isinstance(linear, nn.Linear):
+            raise TypeError(f"from_linear expects nn.Linear, got {type(linear).__name__}")
+        w = linear.weight
+        layer = nn.utils.skip_init(
+            cls,
+            linear.in_features,
+            linear.out_features,
+            rank,
+            bias=linear.bias is not None,
+            init=init,
+            device=w.device,
+            dtype=w.dtype,
+        )
+        layer.load_dense_(w, linear.bias)
+        return layer
+
+    @torch.no_grad()
+    def load_dense_(self, weight: torch.Tensor, bias: Optional[torch.Tensor]) -> None:
+        """Set the factors to the truncated SVD of ``weight`` and copy ``bias``."""
+        u, v = svd_factors(weight, self.rank)
+        self.U.copy_(u)
+        self.V.copy_(v)
+        if (bias is None) != (self.bias is None):
+            raise ValueError("bias presence differs between the dense and low-rank layer")
+        if bias is not None:
+            self.bias.copy_(bias)
+
+    def to_linear(self) -> nn.Linear:
+        """The merged dense ``nn.Linear`` computing the same function."""
+        lin = nn.Linear(
+            self.in_features,
+            self.out_features,
+            bias=self.bias is not None,
+            device=self.U.device,
+            dtype=self.U.dtype,
+        )
+        with torch.no_grad():
+            lin.weight.copy_(self.merged_weight())
+            if self.bias is not None:
+                lin.bias.copy_(self.bias)
+        return lin
+
+    def to_dense(self) -> nn.Module:
+        """The merged dense module (``nn.Linear`` here) computing the same function."""
+        return self.to_linear()
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"rank={self.rank}, bias={self.bias is not None}, init={self.init}"
+        )
+
+
+class LowRankPointwiseConv1d(LowRankLinear):
+    """Pointwise (kernel size 1) ``nn.Conv1d`` as ``U (V x) + b`` over channels.
+
+    Replaces the Conformer convolution module's ``pointwise_conv1/2``.
+    Shapes: input ``(batch, in_channels, time)`` → ``(batch, out_channels, time)``.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x``: ``(B, C_in, T)`` → ``(B, C_out, T)``."""
+        y = torch.matmul(self.U, torch.matmul(self.V, x))
+        if self.bias is not None:
+            y = y + self.bias[:, None]
+        return y
+
+    @staticmethod
+    def check_pointwise(conv: nn.Conv1d) -> None:
+        """Raise unless ``conv`` is a plain pointwise convolution we can factorize."""
+        if (
+            not isinstance(conv, nn.Conv1d)
+            or conv.kernel_size != (1,)
+            or conv.groups != 1
+            or conv.stride != (1,)
+            or conv.dilation != (1,)
+            or conv.padding not in ((0,), "valid")
+        ):
+            raise TypeError(f"not a plain pointwise Conv1d: {conv}")
+
+    @classmethod
+    def from_conv(cls, conv: nn.Conv1d, rank: int, init: str = "svd") -> LowRankPointwiseConv1d:
+        """Compress a (trained) pointwise ``nn.Conv1d`` by truncated SVD."""
+        cls.check_pointwise(conv)
+        w = conv.weight
+        layer = nn.utils.skip_init(
+            cls,
+            conv.in_channels,
+            conv.out_channels,
+            rank,
+            bias=conv.bias is not None,
+            init=init,
+            device=w.device,
+            dtype=w.dtype,
+        )
+        layer.load_dense_(w[:, :, 0], conv.bias)
+        return layer
+
+    def to_conv(self) -> nn.Conv1d:
+        """The merged dense pointwise ``nn.Conv1d`` computing the same function."""
+        conv = nn.Conv1d(
+            self.in_features,
+            self.out_features,
+            kernel_size=1,
+            bias=self.bias is not None,
+            device=self.U.device,
+            dtype=self.U.dtype,
+        )
+        with torch.no_grad():
+            conv.weight.copy_(self.merged_weight()[:, :, None])
+            if self.bias is not None:
+                conv.bias.copy_(self.bias)
+        return conv
+
+    def to_dense(self) -> nn.Conv1d:
+        """Alias of :meth:`to_conv` (what :func:`densify` calls)."""
+        return self.to_conv()

@@ -1,0 +1,1 @@
+"""Low-rank language models registered with ESPnet's LM task."""

@@ -1,0 +1,131 @@
+"""What every low-rank ESPnet class shares: build from a rank map, report, load safely.
+
+A registered class (``LowRankConformerEncoder``, ...) subclasses the ESPnet class
+it replaces, lets ESPnet build the dense modules, then calls
+:meth:`LowRankPartMixin._apply_rank_map`, which finds the factorizable layers,
+resolves the rank map, swaps the linears and logs the per-layer table.
+
+ESPnet's ``Speech2Text`` and ``build_model_from_file`` load weights with
+``strict=False`` and drop the result, so a checkpoint whose layers do not match
+(dense weights for a factorized layer or the reverse) would leave random weights
+behind without a word. A load-state-dict pre-hook checks every factorizable layer
+and turns such a mismatch into an error that says what to do.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from typing import Any, Callable, ClassVar, Dict, List, Mapping, Optional
+
+from torch import nn
+
+from espnet_lowrank.factorize import factorize
+from espnet_lowrank.rank_map import (
+    LayerSlot,
+    RankMapLike,
+    RankSchema,
+    find_slots,
+    format_table,
+    load_rank_map,
+    resolve,
+    resolved_to_yaml_map,
+    summarize,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def signature_with(parent_init: Callable, **extra: Any) -> inspect.Signature:
+    """``parent_init``'s signature plus keyword parameters ``extra`` (name=default).
+
+    The low-rank classes accept exactly their ESPnet parent's arguments (which
+    differ between ESPnet releases) plus ``rank_map``; publishing the combined
+    signature keeps ``--print_config`` and ``get_default_kwargs`` complete.
+    """
+    sig = inspect.signature(parent_init)
+    params = [p for p in sig.parameters.values() if p.kind != p.VAR_KEYWORD]
+    for name, default in extra.items():
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default))
+    return sig.replace(parameters=params)
+
+
+class LowRankPartMixin:
+    """Mixin for an ``nn.Module`` ESPnet part whose linears follow a rank map."""
+
+    RANK_SCHEMA: ClassVar[RankSchema]
+
+    rank_slots: List[LayerSlot]
+    rank_num_blocks: int
+    resolved_ranks: Dict[str, Optional[int]]
+    rank_map_spec: Dict[str, Any]
+
+    def _apply_rank_map(self, rank_map: RankMapLike, num_blocks: int) -> None:
+        assert isinstance(self, nn.Module)
+        part = self.RANK_SCHEMA.part
+        spec = load_rank_map(rank_map, part, where=f"{part}_conf.rank_map")
+        slots = find_slots(self, self.RANK_SCHEMA)
+        ranks = resolve(spec, slots, self.RANK_SCHEMA, num_blocks)
+        factorize(self, slots, ranks, init=spec["init"])
+        self.rank_slots = slots
+        self.rank_num_blocks = num_blocks
+        self.resolved_ranks = ranks
+        self.rank_map_spec = {k: v for k, v in spec.items() if k != "_where"}
+        total = sum(p.numel() for p in self.parameters())
+        logger.info("%s", format_table(slots, ranks, f"{part} ({type(self).__name__})", total))
+        info = summarize(slots, ranks)
+        if info["no_saving"]:
+            logger.warning(
+                "%s: %d factorized layer(s) save no parameters at their rank: %s",
+                part,
+                len(info["no_saving"]),
+                ", ".join(info["no_saving"]),
+            )
+        self.register_load_state_dict_pre_hook(_check_factorized_keys)
+
+    def rank_map_config(self) -> Dict[str, Any]:
+        """The rank map to save in a config: the spec plus ``resolved`` per layer."""
+        cfg = {k: v for k, v in self.rank_map_spec.items() if k != "resolved"}
+        cfg["resolved"] = resolved_to_yaml_map(self.resolved_ranks)
+        return cfg
+
+    def rank_table(self) -> str:
+        total = sum(p.numel() for p in self.parameters())  # type: ignore[attr-defined]
+        return format_table(self.rank_slots, self.resolved_ranks, self.RANK_SCHEMA.part, total)
+
+
+def _check_factorized_keys(
+    module: LowRankPartMixin,
+    state_dict: Mapping[str, Any],
+    prefix: str,
+    local_metadata: Any,
+    strict: bool,
+    missing_keys: List[str],
+    unexpected_keys: List[str],
+    error_msgs: List[str],
+) -> None:
+    problems = []
+    for slot in module.rank_slots:
+        base = prefix + slot.name + "."
+        has_dense = base + "weight" in state_dict
+        has_factors = base + "U" in state_dict or base + "V" in state_dict
+        if module.resolved_ranks[slot.name] is None:
+            if has_factors and not has_dense:
+                problems.append(f"{base[:-1]}: checkpoint is low-rank, model layer is dense")
+            elif not has_dense:
+                problems.append(f"{base[:-1]}: no weight in the checkpoint")
+        else:
+            if has_dense and not has_factors:
+                problems.append(f"{base[:-1]}: checkpoint is dense, model layer is low-rank")
+            elif not (base + "U" in state_dict and base + "V" in state_dict):
+                problems.append(f"{base[:-1]}: factors U/V missing from the checkpoint")
+    if problems:
+        shown = "; ".join(problems[:5]) + (
+            f"; ... {len(problems) - 5} more" if len(problems) > 5 else ""
+        )
+        error_msgs.append(
+            f"the checkpoint does not match the {module.RANK_SCHEMA.part}'s rank map "
+            f"({len(problems)} layer(s)): {shown}. Load it with the config it was trained "
+            "with, or convert it: python -m espnet_lowrank.bin.convert "
+            "{to_lowrank,to_dense} --help"
+        )

@@ -1,0 +1,451 @@
+"""Rank maps: which linear layers of a model are factorized, and at what rank.
+
+A rank map is a mapping (YAML) for one model part (``encoder``, ``decoder`` or
+``lm``)::
+
+    init: svd            # svd | spectral | random (see espnet_lowrank.layers)
+    round_to: 8          # optional: ratio-derived ranks rounded to a multiple
+    default: dense       # value of every factorizable layer no other key sets
+    groups:              # per module type; a value or a schedule over blocks
+      attention: 0.25                      # ratio alpha of min(in, out)
+      feed_forward: {start: 0.25, end: 0.5} # linear in depth, block 0 .. N-1
+      conv_pointwise: [0.25, 0.25, 0.5]    # explicit, one value per block
+      subsampling: 64                      # absolute rank
+    optional: [conv_pointwise]  # group keys allowed to match no layer (presets)
+    layers:              # optional: exact layer names or fnmatch patterns
+      encoders.0.feed_forward.w_1: dense
+
+Values: a float in (0, 1] is a ratio ``alpha`` (rank ``max(1, round(alpha *
+min(in, out)))``), an int >= 1 an absolute rank (at most ``min(in, out)``), and
+``dense`` keeps the layer an ``nn.Linear``. Block groups take a scalar (uniform),
+a list with one value per block, or ``{start, end}`` (linear from the first to the
+last block; both ratios or both ranks). Global groups (``subsampling``,
+``output_layer``, ``embed_proj``) take a scalar.
+
+Precedence per layer: ``layers`` entry > specific group (``attn_q``) > alias
+group (``attention``) > ``default``. Every key must match at least one layer of
+the model it is applied to; a value that matches nothing is an error, never
+silently ignored, unless its group key is listed in ``optional`` (the presets use
+that, so one preset fits every configuration of a class: an encoder without a
+convolution module, say). Models record the outcome under ``resolved`` (layer name ->
+rank or ``dense``); a map that has ``resolved`` is taken as it is (it must list
+exactly the model's factorizable layers), which makes saved configs
+self-contained and independent of later changes to the resolution rules.
+
+A rank map is given as a mapping, a path to a YAML file (holding a map or
+``encoder:``/``decoder:``/``lm:`` sections), or a preset name (``lr_sms``,
+``dense``, ``attention_only``, ``ffn_only``, ``uniform``; see
+``espnet_lowrank/rank_maps/``).
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import logging
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+import yaml
+
+logger = logging.getLogger(__name__)
+
+PRESET_DIR = Path(__file__).parent / "rank_maps"
+SECTIONS = ("encoder", "decoder", "lm")
+TOP_KEYS = ("init", "round_to", "default", "groups", "optional", "layers", "resolved")
+DENSE = "dense"
+
+RankValue = Union[str, int, float]
+RankMapLike = Union[None, str, Path, Mapping[str, Any]]
+
+
+class RankMapError(ValueError):
+    """A rank map that cannot be applied; the message names the key and value."""
+
+
+@dataclass(frozen=True)
+class LayerSlot:
+    """A factorizable layer found in a model.
+
+    Attributes:
+        name: module path relative to the model part, e.g. ``encoders.3.self_attn.linear_q``.
+        group: the specific group it belongs to, e.g. ``attn_q``.
+        block: block index for per-block groups, ``None`` for global ones.
+        in_features, out_features: the dense weight is ``(out_features, in_features)``.
+        kind: ``linear`` (``nn.Linear``) or ``conv1x1`` (pointwise ``nn.Conv1d``).
+        bias: whether the layer has a bias.
+    """
+
+    name: str
+    group: str
+    block: Optional[int]
+    in_features: int
+    out_features: int
+    kind: str
+    bias: bool
+
+    @property
+    def max_rank(self) -> int:
+        return min(self.in_features, self.out_features)
+
+    def params(self, rank: Optional[int]) -> int:
+        """Parameters (weights + bias) at ``rank`` (``None`` = dense)."""
+        b = self.out_features if self.bias else 0
+        if rank is None:
+            return self.in_features * self.out_features + b
+        return rank * (self.in_features + self.out_features) + b
+
+
+@dataclass(frozen=True)
+class RankSchema:
+    """What a model part can factorize.
+
+    Attributes:
+        part: ``encoder``, ``decoder`` or ``lm`` (the preset section it reads).
+        patterns: ``(regex, group, kind)``; the regex is full-matched against module
+            names and may capture the block index as ``(?P<block>\\d+)``.
+        aliases: alias group -> specific groups it sets.
+    """
+
+    part: str
+    patterns: Tuple[Tuple[str, str, str], ...]
+    aliases: Mapping[str, Tuple[str, ...]]
+
+    @property
+    def groups(self) -> Tuple[str, ...]:
+        seen: Dict[str, None] = {}
+        for _, g, _ in self.patterns:
+            seen[g] = None
+        return tuple(seen)
+
+    def all_keys(self) -> List[str]:
+        return sorted(set(self.groups) | set(self.aliases))
+
+
+# --------------------------------------------------------------------- loading
+def preset_names() -> List[str]:
+    return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
+
+
+def load_rank_map(value: RankMapLike, part: str, where: str = "rank_map") -> Dict[str, Any]:
+    """Turn a preset name, YAML path or mapping into a validated rank-map dict.
+
+    Args:
+        value: preset name, path to a YAML file, a mapping, or ``None`` (= ``dense``).
+        part: ``encoder``, ``decoder`` or ``lm``: the section read from sectioned files.
+        where: how error messages name the option (e.g. ``encoder_conf.rank_map``).
+
+    Returns:
+        A deep copy, with only known top-level keys (checked), ready for :func:`resolve`.
+    """
+    if part not in SECTIONS:
+        raise ValueError(f"part must be one of {SECTIONS}, got {part!r}")
+    if value is None:
+        value = DENSE
+    if isinstance(value, (str, Path)):
+        text = str(value)
+        path = Path(text)
+        if path.suffix in (".yaml", ".yml") or path.exists():
+            if not path.is_file():
+                raise RankMapError(f"{where}: rank map file {text!r} does not exist")
+            source = str(path)
+        elif text in preset_names():
+            source = str(PRESET_DIR / f"{text}.yaml")
+        else:
+            raise RankMapError(
+                f"{where}: {text!r} is neither a YAML file nor a preset "
+                f"(presets: {', '.join(preset_names())})"
+            )
+        with open(source, encoding="utf-8") as f:
+            try:
+                data = yaml.safe_load(f)
+            except yaml.YAMLError as e:
+                raise RankMapError(f"{where}: cannot parse {source}: {e}") from e
+        where = f"{where} ({source})"
+        if not isinstance(data, Mapping):
+            raise RankMapError(f"{where}: expected a mapping, got {type(data).__name__}")
+        if set(data) and set(data) <= set(SECTIONS):
+            if part not in data:
+                raise RankMapError(f"{where}: has sections {sorted(data)} but no {part!r}")
+            data = data[part]
+            where = f"{where} [{part}]"
+        value = data
+    if not isinstance(value, Mapping):
+        raise RankMapError(f"{where}: expected a mapping, got {type(value).__name__}")
+    spec = copy.deepcopy(dict(value))
+    unknown = sorted(set(spec) - set(TOP_KEYS))
+    if unknown:
+        raise RankMapError(f"{where}: unknown key(s) {unknown}; allowed: {list(TOP_KEYS)}")
+    spec.setdefault("init", "svd")
+    spec.setdefault("round_to", 1)
+    spec.setdefault("default", DENSE)
+    spec.setdefault("groups", {})
+    spec.setdefault("layers", {})
+    from espnet_lowrank.layers import INIT_MODES
+
+    if spec["init"] not in INIT_MODES:
+        raise RankMapError(f"{where}.init: {spec['init']!r} is not one of {INIT_MODES}")
+    rt = spec["round_to"]
+    if isinstance(rt, bool) or not isinstance(rt, int) or rt < 1:
+        raise RankMapError(f"{where}.round_to: must be an int >= 1, got {rt!r}")
+    for key in ("groups", "layers"):
+        if not isinstance(spec[key] or {}, Mapping):
+            raise RankMapError(f"{where}.{key}: expected a mapping, got {spec[key]!r}")
+        spec[key] = dict(spec[key] or {})
+    optional = spec.setdefault("optional", [])
+    if not isinstance(optional, list) or not set(optional) <= set(spec["groups"]):
+        raise RankMapError(
+            f"{where}.optional: must be a list of keys of groups "
+            f"{sorted(spec['groups'])}, got {optional!r}"
+        )
+    spec["_where"] = where
+    return spec
+
+
+# ------------------------------------------------------------------ discovery
+def find_slots(root: Any, schema: RankSchema) -> List[LayerSlot]:
+    """Every module of ``root`` matched by ``schema`` (dense or already factorized)."""
+    from torch import nn
+
+    from espnet_lowrank.layers import LowRankLinear, LowRankPointwiseConv1d
+
+    compiled = [(re.compile(rx), g, k) for rx, g, k in schema.patterns]
+    slots: List[LayerSlot] = []
+    for name, mod in root.named_modules():
+        for rx, group, kind in compiled:
+            m = rx.fullmatch(name)
+            if not m:
+                continue
+            if isinstance(mod, LowRankLinear):
+                want = LowRankPointwiseConv1d if kind == "conv1x1" else LowRankLinear
+                if type(mod) is not want:
+                    continue
+                i, o, bias = mod.in_features, mod.out_features, mod.bias is not None
+            elif kind == "linear" and isinstance(mod, nn.Linear):
+                i, o, bias = mod.in_features, mod.out_features, mod.bias is not None
+            elif kind == "conv1x1" and isinstance(mod, nn.Conv1d):
+                LowRankPointwiseConv1d.check_pointwise(mod)
+                i, o, bias = mod.in_channels, mod.out_channels, mod.bias is not None
+            else:
+                continue
+            if min(i, o) == 0:  # zero-width layers exist in degenerate ESPnet configs
+                break
+            block = m.groupdict().get("block")
+            slots.append(
+                LayerSlot(name, group, None if block is None else int(block), i, o, kind, bias)
+            )
+            break
+    return slots
+
+
+# ------------------------------------------------------------------ resolving
+def _parse_value(value: Any, where: str) -> Tuple[str, Union[int, float, None]]:
+    if isinstance(value, str):
+        if value == DENSE:
+            return ("dense", None)
+        raise RankMapError(f"{where}: {value!r} is not a rank, a ratio or 'dense'")
+    if isinstance(value, bool):
+        raise RankMapError(f"{where}: {value!r} is not a rank, a ratio or 'dense'")
+    if isinstance(value, int):
+        if value < 1:
+            raise RankMapError(f"{where}: rank must be >= 1, got {value}")
+        return ("rank", value)
+    if isinstance(value, float):
+        if not 0.0 < value <= 1.0 or math.isnan(value):
+            raise RankMapError(f"{where}: ratio must be in (0, 1], got {value}")
+        return ("ratio", value)
+    raise RankMapError(f"{where}: {value!r} is not a rank, a ratio or 'dense'")
+
+
+def _schedule(value: Any, num_blocks: Optional[int], where: str) -> List[Tuple[str, Any]]:
+    """Per-block parsed values of a group value (length ``num_blocks``, or 1 for global)."""
+    if num_blocks is None:
+        if isinstance(value, (list, dict)):
+            raise RankMapError(f"{where}: a global layer group takes a single value, got {value!r}")
+        return [_parse_value(value, where)]
+    if isinstance(value, list):
+        if len(value) != num_blocks:
+            raise RankMapError(
+                f"{where}: list has {len(value)} values but the model has {num_blocks} blocks"
+            )
+        return [_parse_value(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        if set(value) != {"start", "end"}:
+            raise RankMapError(
+                f"{where}: a linear schedule is {{start: .., end: ..}}, got {value!r}"
+            )
+        start = _parse_value(value["start"], f"{where}.start")
+        end = _parse_value(value["end"], f"{where}.end")
+        if start[0] != end[0] or start[0] == "dense":
+            raise RankMapError(
+                f"{where}: start and end must both be ratios or both ranks, got {value!r}"
+            )
+        out = []
+        for b in range(num_blocks):
+            t = b / (num_blocks - 1) if num_blocks > 1 else 0.0
+            v = start[1] + (end[1] - start[1]) * t
+            out.append((start[0], int(math.floor(v + 0.5)) if start[0] == "rank" else v))
+        return out
+    return [_parse_value(value, where)] * num_blocks
+
+
+def _to_rank(parsed: Tuple[str, Any], slot: LayerSlot, round_to: int, where: str) -> Optional[int]:
+    kind, v = parsed
+    if kind == "dense":
+        return None
+    if kind == "rank":
+        if v > slot.max_rank:
+            raise RankMapError(
+                f"{where}: rank {v} exceeds min(in, out) = {slot.max_rank} of "
+                f"{slot.name} ({slot.in_features}->{slot.out_features})"
+            )
+        return v
+    r = max(1, int(math.floor(v * slot.max_rank + 0.5)))
+    if round_to > 1:
+        r = max(round_to, int(math.floor(r / round_to + 0.5)) * round_to)
+    return min(r, slot.max_rank)
+
+
+def resolve(
+    spec: Mapping[str, Any],
+    slots: Sequence[LayerSlot],
+    schema: RankSchema,
+    num_blocks: int,
+) -> Dict[str, Optional[int]]:
+    """Rank of every slot (``None`` = dense) from a spec returned by :func:`load_rank_map`."""
+    where = spec.get("_where", "rank_map")
+    by_name = {s.name: s for s in slots}
+    groups_present = {s.group for s in slots}
+    if spec.get("resolved") is not None:
+        res = spec["resolved"]
+        if not isinstance(res, Mapping):
+            raise RankMapError(f"{where}.resolved: expected a mapping, got {res!r}")
+        extra = sorted(set(res) - set(by_name))
+        missing = sorted(set(by_name) - set(res))
+        if extra or missing:
+            raise RankMapError(
+                f"{where}.resolved does not fit this model: unknown layers {extra}, "
+                f"layers not listed {missing}"
+            )
+        out: Dict[str, Optional[int]] = {}
+        for name, v in res.items():
+            parsed = _parse_value(v, f"{where}.resolved.{name}")
+            if parsed[0] == "ratio":
+                raise RankMapError(f"{where}.resolved.{name}: must be a rank or 'dense', got {v!r}")
+            out[name] = _to_rank(parsed, by_name[name], 1, f"{where}.resolved.{name}")
+        return out
+
+    round_to = spec.get("round_to", 1)
+    default = _parse_value(spec.get("default", DENSE), f"{where}.default")
+    # group -> per-block parsed values; specific groups override aliases
+    per_group: Dict[str, Tuple[List[Tuple[str, Any]], str]] = {}
+    entries = list((spec.get("groups") or {}).items())
+    for key, value in sorted(entries, key=lambda kv: kv[0] not in schema.aliases):
+        kw = f"{where}.groups.{key}"
+        if key in schema.aliases:
+            targets = [g for g in schema.aliases[key] if g in groups_present]
+        elif key in schema.groups:
+            targets = [key] if key in groups_present else []
+        else:
+            raise RankMapError(
+                f"{kw}: unknown group for the {schema.part}; known: {schema.all_keys()}"
+            )
+        if not targets:
+            if key in spec.get("optional", ()):
+                continue
+            raise RankMapError(f"{kw}: matches no layer of this {schema.part} model")
+        for g in targets:
+            is_block = any(s.block is not None for s in slots if s.group == g)
+            per_group[g] = (_schedule(value, num_blocks if is_block else None, kw), kw)
+
+    out = {}
+    for s in slots:
+        if s.group in per_group:
+            vals, kw = per_group[s.group]
+            parsed = vals[s.block if s.block is not None else 0]
+            out[s.name] = _to_rank(parsed, s, round_to, kw)
+        else:
+            out[s.name] = _to_rank(default, s, round_to, f"{where}.default")
+
+    matched_by: Dict[str, str] = {}
+    for pattern, value in (spec.get("layers") or {}).items():
+        kw = f"{where}.layers.{pattern}"
+        hits = [n for n in by_name if fnmatch.fnmatchcase(n, str(pattern))]
+        if not hits:
+            raise RankMapError(f"{kw}: matches no factorizable layer of this {schema.part}")
+        parsed = _parse_value(value, kw)
+        for n in hits:
+            rank = _to_rank(parsed, by_name[n], round_to, kw)
+            if n in matched_by and out[n] != rank:
+                raise RankMapError(
+                    f"{kw}: {n} is also set by {matched_by[n]!r} to a different value"
+                )
+            matched_by[n] = pattern
+            out[n] = rank
+    return out
+
+
+# ----------------------------------------------------------------- reporting
+def summarize(slots: Sequence[LayerSlot], ranks: Mapping[str, Optional[int]]) -> Dict[str, Any]:
+    """Counts over the factorizable layers: dense vs actual parameters."""
+    dense = sum(s.params(None) for s in slots)
+    actual = sum(s.params(ranks[s.name]) for s in slots)
+    no_saving = [
+        s.name
+        for s in slots
+        if ranks[s.name] is not None and s.params(ranks[s.name]) >= s.params(None)
+    ]
+    return {
+        "layers": len(slots),
+        "factorized": sum(r is not None for r in ranks.values()),
+        "params_dense": dense,
+        "params_lowrank": actual,
+        "no_saving": no_saving,
+    }
+
+
+def format_table(
+    slots: Sequence[LayerSlot],
+    ranks: Mapping[str, Optional[int]],
+    title: str,
+    total_params: Optional[int] = None,
+) -> str:
+    """Per-layer table: layer, shape, rank, parameters dense -> low-rank, totals."""
+    rows = [("layer", "shape", "rank", "params", "")]
+    for s in slots:
+        r = ranks[s.name]
+        note = "no saving" if r is not None and s.params(r) >= s.params(None) else ""
+        rows.append(
+            (
+                s.name,
+                f"{s.out_features}x{s.in_features}",
+                "dense" if r is None else str(r),
+                f"{s.params(None):,} -> {s.params(r):,}",
+                note,
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = [f"{title}:"]
+    for r in rows:
+        lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    info = summarize(slots, ranks)
+    ratio = info["params_dense"] / max(1, info["params_lowrank"])
+    lines.append(
+        f"  factorizable layers: {info['factorized']}/{info['layers']} factorized, "
+        f"{info['params_dense']:,} -> {info['params_lowrank']:,} params ({ratio:.2f}x smaller)"
+    )
+    if total_params is not None:
+        before = total_params - info["params_lowrank"] + info["params_dense"]
+        lines.append(
+            f"  whole {title.split()[0]}: {before:,} -> {total_params:,} params "
+            f"({before / max(1, total_params):.2f}x smaller)"
+        )
+    return "\n".join(lines)
+
+
+def resolved_to_yaml_map(ranks: Mapping[str, Optional[int]]) -> Dict[str, RankValue]:
+    """``resolved`` section as written to configs (``dense`` for dense layers)."""
+    return {k: (DENSE if v is None else int(v)) for k, v in ranks.items()}

@@ -1,0 +1,131 @@
+"""Add this package's classes to ESPnet's ``ClassChoices`` registries.
+
+ESPnet has no plugin API: the choices of ``--encoder``, ``--decoder`` and ``--lm``
+are module-level ``ClassChoices`` objects whose ``classes`` dict is read when a
+parser is built. :func:`register` adds our lower-case names to those dicts. It is
+idempotent, raises when a name is already taken by another class, and checks the
+base class (adding to the dict bypasses ESPnet's own type check).
+
+Importing ESPnet's tasks takes several seconds, which tools that only prepare
+data should not pay. ``import espnet_lowrank`` therefore calls
+:func:`register_when_imported`: it registers at once if ESPnet's ASR/LM task
+module is already imported, and otherwise as soon as it is (an import hook on
+exactly those modules). Training and inference entry points call
+:func:`register` directly.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import sys
+import threading
+from typing import Dict, List, Tuple
+
+from espnet_lowrank._espnet_import import import_quietly, quiet_espnet_output
+
+# (task module, ClassChoices attribute, name, our class path, required base)
+_ENTRIES: Tuple[Tuple[str, str, str, str, str], ...] = (
+    (
+        "espnet2.tasks.asr",
+        "encoder_choices",
+        "lowrank_conformer",
+        "espnet_lowrank.asr.lowrank_conformer_encoder:LowRankConformerEncoder",
+        "espnet2.asr.encoder.abs_encoder:AbsEncoder",
+    ),
+    (
+        "espnet2.tasks.asr",
+        "decoder_choices",
+        "lowrank_transformer",
+        "espnet_lowrank.asr.lowrank_transformer_decoder:LowRankTransformerDecoder",
+        "espnet2.asr.decoder.abs_decoder:AbsDecoder",
+    ),
+    (
+        "espnet2.tasks.lm",
+        "lm_choices",
+        "lowrank_transformer",
+        "espnet_lowrank.lm.lowrank_transformer_lm:LowRankTransformerLM",
+        "espnet2.lm.abs_model:AbsLM",
+    ),
+)
+TASK_MODULES = tuple(sorted({e[0] for e in _ENTRIES}))
+# Modules whose import prints offline noise (see espnet_lowrank._espnet_import).
+QUIET_MODULES = (
+    "g2p_en",
+    "espnet.nets.pytorch_backend.transformer.attention",
+    "espnet2.legacy.nets.pytorch_backend.transformer.attention",
+)
+_lock = threading.RLock()
+
+
+def _load(path: str):
+    module, _, attr = path.partition(":")
+    return getattr(import_quietly(module)[0], attr)
+
+
+def register(tasks: Tuple[str, ...] = TASK_MODULES) -> Dict[str, List[str]]:
+    """Register the classes of ``tasks``; returns ``{choices attribute: [names]}``."""
+    done: Dict[str, List[str]] = {}
+    with _lock:
+        for task_mod, choices_attr, name, cls_path, base_path in _ENTRIES:
+            if task_mod not in tasks:
+                continue
+            choices = getattr(import_quietly(task_mod)[0], choices_attr)
+            cls = _load(cls_path)
+            base = _load(base_path)
+            if not issubclass(cls, base):
+                raise TypeError(f"{cls.__name__} must subclass {base.__name__}")
+            current = choices.classes.get(name)
+            if current is not None and current is not cls:
+                raise RuntimeError(
+                    f"cannot register {name!r} in {task_mod}.{choices_attr}: the name "
+                    f"is already taken by {current.__module__}.{current.__qualname__}"
+                )
+            choices.classes[name] = cls
+            done.setdefault(f"{task_mod}.{choices_attr}", []).append(name)
+    return done
+
+
+class _RegisterAfterImport(importlib.abc.MetaPathFinder):
+    """Finds nothing itself; wraps the loader of ESPnet's task modules so that
+    :func:`register` runs right after such a module has been executed, and runs
+    the noisy modules of ``QUIET_MODULES`` quietly."""
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname not in TASK_MODULES and fullname not in QUIET_MODULES:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None and spec.loader is not None:
+                spec.loader = _Loader(spec.loader, fullname)
+                return spec
+        return None
+
+
+class _Loader(importlib.abc.Loader):
+    def __init__(self, inner: importlib.abc.Loader, fullname: str) -> None:
+        self.inner = inner
+        self.fullname = fullname
+
+    def create_module(self, spec):
+        return self.inner.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        with quiet_espnet_output(f"import of {self.fullname}"):
+            self.inner.exec_module(module)
+        if self.fullname in TASK_MODULES:
+            register((self.fullname,))
+
+
+_hook = _RegisterAfterImport()
+
+
+def register_when_imported() -> None:
+    """Register now for task modules already imported, later for the others."""
+    loaded = tuple(m for m in TASK_MODULES if m in sys.modules)
+    if loaded:
+        register(loaded)
+    if _hook not in sys.meta_path:
+        sys.meta_path.insert(0, _hook)

@@ -1,0 +1,1 @@
+"""ESPnet tasks whose built models save their resolved rank maps in config.yaml."""

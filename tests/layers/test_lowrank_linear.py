@@ -1,0 +1,143 @@
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from espnet_lowrank.layers import LowRankLinear, LowRankPointwiseConv1d
+from espnet_lowrank.layers.lowrank_linear import svd_factors
+
+
+def test_full_rank_svd_reproduces_dense_linear():
+    torch.manual_seed(0)
+    dense = nn.Linear(12, 7)
+    lr = LowRankLinear.from_linear(dense, rank=7)
+    x = torch.randn(3, 5, 12)
+    torch.testing.assert_close(lr(x), dense(x), rtol=1e-5, atol=1e-5)
+
+
+def test_truncated_svd_is_the_best_rank_r_approximation():
+    torch.manual_seed(0)
+    w = torch.randn(9, 6, dtype=torch.float64)
+    u, v = svd_factors(w, 3)
+    s = torch.linalg.svdvals(w)
+    err = torch.linalg.matrix_norm(w - u @ v)
+    assert math.isclose(err.item(), s[3:].square().sum().sqrt().item(), rel_tol=1e-9)
+    # the split is balanced: both factors carry sqrt(S)
+    torch.testing.assert_close(u.norm(dim=0), v.norm(dim=1))
+
+
+@pytest.mark.parametrize("init", ["svd", "spectral", "random"])
+def test_parameter_count_and_shapes(init):
+    layer = LowRankLinear(20, 30, rank=4, init=init)
+    assert layer.V.shape == (4, 20) and layer.U.shape == (30, 4)
+    n = sum(p.numel() for p in layer.parameters())
+    assert n == 4 * (20 + 30) + 30 == layer.weight_params + 30
+    assert layer.flops_per_token() == 4 * 50
+    assert layer(torch.randn(2, 3, 4, 20)).shape == (2, 3, 4, 30)
+
+
+def test_no_bias():
+    layer = LowRankLinear(5, 6, rank=2, bias=False)
+    assert layer.bias is None
+    assert sum(p.numel() for p in layer.parameters()) == 2 * 11
+    assert layer.to_linear().bias is None
+
+
+@pytest.mark.parametrize(
+    "init, expected_var",
+    [("svd", None), ("spectral", 0.02**2), ("random", 1.0 / (3 * 256))],
+)
+def test_init_scale(init, expected_var):
+    torch.manual_seed(0)
+    layer = LowRankLinear(256, 256, rank=256, init=init)
+    w = layer.merged_weight().detach()
+    if init == "svd":  # full rank: the nn.Linear draw itself
+        expected_var = 1.0 / (3 * 256)
+        assert w.abs().max() <= 1 / math.sqrt(256) + 1e-5
+    assert w.var().item() == pytest.approx(expected_var, rel=0.05)
+
+
+def test_low_rank_svd_init_is_truncation_of_a_dense_draw():
+    torch.manual_seed(0)
+    layer = LowRankLinear(64, 128, rank=8, init="svd")
+    w = layer.merged_weight().detach()
+    assert torch.linalg.matrix_rank(w).item() == 8
+    # the top singular values of a Kaiming-uniform 128x64 draw: all close to the same scale
+    s = torch.linalg.svdvals(w)[:8]
+    assert s.min() > 0.5 * s.max()
+
+
+def test_to_linear_round_trip_and_state_dict():
+    torch.manual_seed(1)
+    layer = LowRankLinear(10, 8, rank=3)
+    x = torch.randn(4, 10)
+    torch.testing.assert_close(layer.to_linear()(x), layer(x), rtol=1e-5, atol=1e-6)
+    other = LowRankLinear(10, 8, rank=3, init="random")
+    other.load_state_dict(layer.state_dict())
+    torch.testing.assert_close(other(x), layer(x))
+    assert set(layer.state_dict()) == {"U", "V", "bias"}
+
+
+def test_gradients_flow_to_both_factors():
+    layer = LowRankLinear(6, 5, rank=2)
+    layer(torch.randn(3, 6)).sum().backward()
+    assert layer.U.grad is not None and layer.V.grad is not None
+    assert layer.U.grad.abs().sum() > 0 and layer.V.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ((4, 5, 0), "rank must be in"),
+        ((4, 5, 5), "rank must be in"),
+        ((0, 5, 1), "in_features"),
+        ((4, 5, 2.0), "rank must be an int"),
+    ],
+)
+def test_bad_shapes(args, message):
+    with pytest.raises(ValueError, match=message):
+        LowRankLinear(*args)
+
+
+def test_bad_init():
+    with pytest.raises(ValueError, match="init must be one of"):
+        LowRankLinear(4, 4, 2, init="xavier")
+
+
+def test_pointwise_conv_matches_dense_conv():
+    torch.manual_seed(0)
+    conv = nn.Conv1d(6, 10, kernel_size=1)
+    lr = LowRankPointwiseConv1d.from_conv(conv, rank=6)
+    x = torch.randn(2, 6, 13)
+    torch.testing.assert_close(lr(x), conv(x), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(lr.to_conv()(x), conv(x), rtol=1e-5, atol=1e-5)
+    low = LowRankPointwiseConv1d.from_conv(conv, rank=2)
+    assert low(x).shape == (2, 10, 13)
+
+
+def test_pointwise_conv_rejects_real_convolutions():
+    with pytest.raises(TypeError, match="not a plain pointwise"):
+        LowRankPointwiseConv1d.from_conv(nn.Conv1d(4, 4, kernel_size=3), rank=2)
+    with pytest.raises(TypeError, match="not a plain pointwise"):
+        LowRankPointwiseConv1d.from_conv(nn.Conv1d(4, 4, kernel_size=1, groups=2), rank=2)
+
+
+def test_espnet_initialize_keeps_factor_scale():
+    from espnet2.torch_utils.initialize import initialize
+
+    torch.manual_seed(0)
+    model = nn.Sequential(LowRankLinear(256, 512, rank=64), nn.ReLU())
+    initialize(model, "xavier_uniform")
+    layer = model[0]
+    u, v = layer.U.detach(), layer.V.detach()
+    # the SVD split is restored: orthogonal columns/rows with equal norms sqrt(s_i)
+    # (xavier on U and V independently gives neither)
+    torch.testing.assert_close(u.norm(dim=0), v.norm(dim=1), rtol=1e-4, atol=1e-6)
+    gram = u.T @ u
+    torch.testing.assert_close(gram, torch.diag(torch.diagonal(gram)), atol=1e-4, rtol=0)
+    # and the scale of the SVD of an nn.Linear draw: top-64 of a 1/(3*256)-variance matrix
+    w = layer.merged_weight().detach()
+    dense_var = 1.0 / (3 * 256)
+    assert 0.1 * dense_var < w.var().item() < dense_var
+    assert torch.count_nonzero(layer.bias) == 0  # ESPnet zeroes biases, we keep that
