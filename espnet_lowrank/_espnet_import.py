@@ -59,7 +59,7 @@ def _quiet_nltk_download() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _print_to_log(what: str) -> Iterator[None]:
-    """Send plain ``print()`` calls made meanwhile to the DEBUG log.
+    """Send ``print()`` calls to stdout/stderr made meanwhile to the DEBUG log.
 
     Only ``print`` is diverted, not ``sys.stdout``: ESPnet binds ``sys.stdout`` as
     a default argument at import time (``print_config(file=sys.stdout)``), so
@@ -69,7 +69,7 @@ def _print_to_log(what: str) -> Iterator[None]:
 
     @functools.wraps(original)  # numba looks print up by module and name
     def to_log(*args, sep=" ", end="\n", file=None, flush=False):
-        if file is not None and file is not sys.stdout:
+        if file is not None and file is not sys.stdout and file is not sys.stderr:
             original(*args, sep=sep, end=end, file=file, flush=flush)
             return
         text = sep.join(str(a) for a in args).strip()

@@ -148,13 +148,40 @@ class LowRankLinear(nn.Module):
         self.reset_factors()
 
     # -------------------------------------------------------------- compute
+    #: Inference (no autograd) on fewer input vectors than this uses the cached
+    #: merged weight ``U V`` in one matmul: two small matmuls cost more than one
+    #: there (kernel overhead). 0 disables it. Set per layer or on the class.
+    merge_below_tokens: int = 16
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: ``(*, in_features)`` → ``(*, out_features)``."""
+        if self._use_merged(x.numel() // self.in_features):
+            return F.linear(x, self.cached_merged_weight(), self.bias)
         return F.linear(F.linear(x, self.V), self.U, self.bias)
+
+    def _use_merged(self, tokens: int) -> bool:
+        if tokens >= self.merge_below_tokens:
+            return False
+        needs_grad = torch.is_grad_enabled() and (self.U.requires_grad or self.V.requires_grad)
+        return not needs_grad
 
     def merged_weight(self) -> torch.Tensor:
         """The dense weight ``U V``, ``(out_features, in_features)``."""
         return self.U @ self.V
+
+    @torch.no_grad()
+    def cached_merged_weight(self) -> torch.Tensor:
+        """``U V`` computed once and reused until ``U`` or ``V`` change.
+
+        Any in-place change of the factors (optimizer step, ``load_state_dict``,
+        ``copy_``) bumps their version counters, which invalidates the cache.
+        """
+        key = (self.U._version, self.V._version, self.U.data_ptr(), self.V.data_ptr())
+        cache = getattr(self, "_merged_cache", None)
+        if cache is None or cache[0] != key or cache[1].device != self.U.device:
+            cache = (key, self.merged_weight())
+            self._merged_cache = cache
+        return cache[1]
 
     # ------------------------------------------------------------ counting
     @property
@@ -240,7 +267,10 @@ class LowRankPointwiseConv1d(LowRankLinear):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: ``(B, C_in, T)`` → ``(B, C_out, T)``."""
-        y = torch.matmul(self.U, torch.matmul(self.V, x))
+        if self._use_merged(x.numel() // self.in_features):
+            y = torch.matmul(self.cached_merged_weight(), x)
+        else:
+            y = torch.matmul(self.U, torch.matmul(self.V, x))
         if self.bias is not None:
             y = y + self.bias[:, None]
         return y

@@ -3,6 +3,7 @@ import math
 import pytest
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from espnet_lowrank.layers import LowRankLinear, LowRankPointwiseConv1d
 from espnet_lowrank.layers.lowrank_linear import svd_factors
@@ -141,3 +142,54 @@ def test_espnet_initialize_keeps_factor_scale():
     dense_var = 1.0 / (3 * 256)
     assert 0.1 * dense_var < w.var().item() < dense_var
     assert torch.count_nonzero(layer.bias) == 0  # ESPnet zeroes biases, we keep that
+
+
+def test_inference_uses_cached_merged_weight_and_invalidates_it():
+    torch.manual_seed(0)
+    layer = LowRankLinear(8, 6, rank=2).eval()
+    x = torch.randn(3, 8)  # 3 tokens < merge_below_tokens
+    with torch.no_grad():
+        y1 = layer(x)
+        w1 = layer.cached_merged_weight()
+        assert layer.cached_merged_weight() is w1  # reused
+        torch.testing.assert_close(y1, F.linear(F.linear(x, layer.V), layer.U, layer.bias))
+        layer.U.add_(1.0)  # an optimizer step changes the factors in place
+        w2 = layer.cached_merged_weight()
+        assert w2 is not w1
+        torch.testing.assert_close(w2, layer.U @ layer.V)
+        torch.testing.assert_close(layer(x), x @ (layer.U @ layer.V).T + layer.bias)
+    other = LowRankLinear(8, 6, rank=2)
+    layer.load_state_dict(other.state_dict())
+    with torch.no_grad():
+        torch.testing.assert_close(layer(x), other.eval()(x))
+    # training (autograd) never uses the cache: gradients reach the factors
+    layer.train()
+    layer(x).sum().backward()
+    assert layer.U.grad is not None and layer.V.grad is not None
+
+
+def test_merged_and_factorized_paths_agree_for_every_token_count():
+    torch.manual_seed(0)
+    layer = LowRankLinear(32, 24, rank=5).eval()
+    conv = LowRankPointwiseConv1d(32, 24, rank=5).eval()
+    for tokens in (1, 15, 16, 300):
+        x = torch.randn(tokens, 32)
+        with torch.no_grad():
+            torch.testing.assert_close(
+                layer(x), F.linear(F.linear(x, layer.V), layer.U, layer.bias), atol=1e-5, rtol=1e-5
+            )
+            xc = torch.randn(1, 32, tokens)
+            torch.testing.assert_close(conv(xc), conv.to_conv()(xc), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_works_under_torch_compile():
+    torch.manual_seed(0)
+    layer = LowRankLinear(16, 12, rank=4)
+    compiled = torch.compile(layer)  # inductor: real code generation
+    x = torch.randn(40, 16)
+    torch.testing.assert_close(compiled(x), layer(x))
+    compiled(x).sum().backward()
+    assert layer.U.grad is not None
+    with torch.no_grad():
+        torch.testing.assert_close(compiled(x[:2]), layer(x[:2]))
