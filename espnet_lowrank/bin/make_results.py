@@ -1,0 +1,53 @@
+"""Write ESPnet-style RESULTS.md from the sclite reports under an exp dir.
+
+Example::
+
+    python -m espnet_lowrank.bin.make_results --exp-dir exp --out RESULTS.md
+
+Reads ``exp/<asr_tag>/decode_*/<test_set>/score_{wer,cer,ter}/result.txt`` and the
+optional ``exp/<asr_tag>/model_info.json`` (see ``espnet_lowrank.scoring.model_info``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+from espnet_lowrank.scoring.results_md import collect, environment, render_results
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m espnet_lowrank.bin.make_results",
+        description="Render RESULTS.md (ESPnet format) from sclite result.txt files.",
+    )
+    p.add_argument("--exp-dir", default="exp", help="folder holding exp/<asr_tag>/")
+    p.add_argument("--out", default="RESULTS.md", help="output Markdown file ('-': stdout)")
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = get_parser().parse_args(argv)
+    try:
+        models = collect(args.exp_dir)
+        text = render_results(
+            models,
+            environment(Path(args.exp_dir)),
+            "python -m espnet_lowrank.bin.make_results",
+        )
+    except (FileNotFoundError, ValueError) as e:
+        print(f"make_results: error: {e}", file=sys.stderr)
+        return 1
+    if args.out == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"Wrote {args.out} ({len(models)} model(s))")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

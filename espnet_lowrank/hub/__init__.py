@@ -1,0 +1,1 @@
+"""Hugging Face model folders (ESPnet zoo layout), model cards and uploads."""

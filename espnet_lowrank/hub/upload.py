@@ -1,0 +1,52 @@
+"""Push a model folder to the Hugging Face Hub with ``huggingface_hub``.
+
+The token is read from the ``HF_TOKEN`` environment variable and handed to
+``HfApi`` only; it is never printed or logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+TOKEN_ENV = "HF_TOKEN"
+
+
+def check_repo_id(repo_id: str) -> None:
+    """Raise unless ``repo_id`` has the ``user/name`` form of a Hub model repo."""
+    if repo_id.count("/") != 1 or not all(repo_id.split("/")) or " " in repo_id:
+        raise ValueError(f"--hf-repo must look like user/name, got {repo_id!r}")
+
+
+def upload_folder(
+    folder: Path | str,
+    repo_id: str,
+    private: bool = False,
+    commit_message: str = "Upload ESPnet model (espnet_lowrank)",
+) -> str:
+    """Create ``repo_id`` (a model repo; kept if it exists) and upload ``folder``.
+
+    Returns the URL of the commit (or of the repo) that ``huggingface_hub`` reports.
+    """
+    token = os.environ.get(TOKEN_ENV)
+    if not token:
+        raise RuntimeError(
+            f"{TOKEN_ENV} is not set: export a Hugging Face write token as "
+            f"{TOKEN_ENV}, or use --dry-run DIR to only write the folder"
+        )
+    check_repo_id(repo_id)
+    import huggingface_hub
+
+    api = huggingface_hub.HfApi(token=token)
+    api.create_repo(repo_id=repo_id, repo_type="model", private=private, exist_ok=True)
+    logger.info("uploading %s to %s", folder, repo_id)
+    info = api.upload_folder(
+        folder_path=str(folder),
+        repo_id=repo_id,
+        repo_type="model",
+        commit_message=commit_message,
+    )
+    return str(getattr(info, "commit_url", None) or info)

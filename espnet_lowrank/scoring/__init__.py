@@ -1,0 +1,1 @@
+"""Scoring decodes with NIST sclite (ESPnet's ``score_{wer,cer}``); RESULTS.md."""

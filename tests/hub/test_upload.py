@@ -1,0 +1,113 @@
+"""bin.upload: dry-run folder, upload through HfApi (faked), token never printed."""
+
+from __future__ import annotations
+
+import logging
+
+import huggingface_hub
+import pytest
+import yaml
+
+from espnet_lowrank.bin import upload
+
+from .conftest import MODEL
+
+SECRET = "hf_SECRETtoken1234567890"
+
+
+class FakeApi:
+    """Records calls; checks the folder while it still exists."""
+
+    instances = []
+
+    def __init__(self, token=None, **kwargs):
+        self.token = token
+        self.calls = []
+        FakeApi.instances.append(self)
+
+    def create_repo(self, repo_id, **kwargs):
+        self.calls.append(("create_repo", repo_id, kwargs))
+        return f"https://example.invalid/{repo_id}"
+
+    def upload_folder(self, folder_path, repo_id, **kwargs):
+        from pathlib import Path
+
+        files = sorted(str(p.relative_to(folder_path)) for p in Path(folder_path).rglob("*"))
+        self.calls.append(("upload_folder", repo_id, kwargs, files))
+        return "https://example.invalid/commit/1"
+
+
+def test_dry_run_writes_loadable_folder_with_card(recipe, tmp_path, capsys):
+    results = tmp_path / "RESULTS.md"
+    results.write_text(
+        "# RESULTS\n## Environments\n- date: `d`\n\n## asr_tiny\n### WER\n\n"
+        "|dataset|Snt|Wrd|Corr|Sub|Del|Ins|Err|S.Err|\n|---|---|---|---|---|---|---|---|---|\n"
+        "|decode/test|2|6|83.3|16.7|0.0|0.0|16.7|50.0|\n"
+    )
+    out = tmp_path / "hf"
+    argv = ["--packed-zip", str(recipe.zip_path), "--hf-repo", "me/tiny"]
+    assert upload.main(argv + ["--dry-run", str(out), "--results-md", str(results)]) == 0
+    assert "nothing uploaded" in capsys.readouterr().out
+    card = (out / "README.md").read_text()
+    assert "import espnet_lowrank" in card and "|decode/test|2|6|83.3|" in card
+    # exact parameter counts (buffers such as the normalisation stats excluded)
+    import torch
+
+    from espnet_lowrank.hub.load import load_speech2text
+
+    model = load_speech2text(out, device="cpu").asr_model
+    total = sum(p.numel() for p in model.parameters())
+    assert f"|**total**|**{total:,}**|" in card
+    assert "normalize" not in card.split("## Parameters")[1].split("##")[0]
+    assert torch.equal(
+        torch.load(out / MODEL, weights_only=True)["ctc.ctc_lo.weight"],
+        model.ctc.ctc_lo.weight,
+    )
+    meta = yaml.safe_load((out / "meta.yaml").read_text())
+    assert meta["files"]["asr_model_file"] == MODEL
+
+
+def test_upload_reads_token_from_env_and_never_prints_it(recipe, monkeypatch, capfd, caplog):
+    FakeApi.instances.clear()
+    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
+    monkeypatch.setenv("HF_TOKEN", SECRET)
+    caplog.set_level(logging.DEBUG)
+    argv = ["--packed-zip", str(recipe.zip_path), "--hf-repo", "me/tiny", "--private"]
+    assert upload.main(argv + ["--skip-load-check"]) == 0
+    (api,) = FakeApi.instances
+    assert api.token == SECRET
+    assert api.calls[0] == (
+        "create_repo",
+        "me/tiny",
+        {"repo_type": "model", "private": True, "exist_ok": True},
+    )
+    name, repo, kwargs, files = api.calls[1]
+    assert (name, repo, kwargs["repo_type"]) == ("upload_folder", "me/tiny", "model")
+    assert {"README.md", "meta.yaml", MODEL} <= set(files)
+    captured = capfd.readouterr()
+    assert "Uploaded" in captured.out
+    assert SECRET not in captured.out + captured.err + caplog.text
+
+
+def test_upload_without_token_fails_clearly(recipe, monkeypatch, capsys):
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
+    argv = ["--packed-zip", str(recipe.zip_path), "--hf-repo", "me/tiny"]
+    assert upload.main(argv + ["--skip-load-check"]) == 1
+    assert "HF_TOKEN is not set" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("repo", ["tiny", "a/b/c", "/b"])
+def test_bad_repo_id(recipe, monkeypatch, capsys, repo):
+    monkeypatch.setenv("HF_TOKEN", SECRET)
+    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
+    argv = [
+        "--packed-zip",
+        str(recipe.zip_path),
+        "--hf-repo",
+        repo,
+        "--skip-load-check",
+    ]
+    assert upload.main(argv) == 1
+    err = capsys.readouterr().err
+    assert "user/name" in err and SECRET not in err
