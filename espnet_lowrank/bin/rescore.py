@@ -1,0 +1,157 @@
+"""Rescore ESPnet N-best lists with an (adapted) LM; tune the weights on dev.
+
+    python -m espnet_lowrank.bin.rescore \\
+        --lm_train_config exp/lm_lora/config.yaml --lm_file exp/lm_lora/valid.loss.ave.pth \\
+        --dev_nbest_dir exp/asr/decode_dev --dev_ref data/dev/text \\
+        --nbest_dir exp/asr/decode_test --ref data/test/text --out_dir exp/rescore/test
+
+``total = asr_score + lm_weight * lm_logprob + length_bonus * length`` (see
+``espnet_lowrank.rescoring.combine``). With ``--dev_nbest_dir``/``--dev_ref`` the
+two weights are grid-searched on dev (``<out_dir>/rescore_weights.yaml``);
+otherwise ``--weights`` (a YAML from an earlier run) or
+``--lm_weight``/``--length_bonus`` are used. Writes ``<out_dir>/1best_recog/{text,
+score[,token,token_int]}`` (score = combined total) so ESPnet-style scoring works
+unchanged, and ``<out_dir>/rescore_result.yaml`` (WERs incl. oracle when
+``--ref`` is given).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Optional, Tuple
+
+import yaml
+
+from espnet_lowrank.corpora.kaldi_dir import read_table
+from espnet_lowrank.rescoring.combine import (
+    grid_search,
+    load_weights,
+    parse_grid,
+    save_weights,
+    select,
+)
+from espnet_lowrank.rescoring.lm_scorer import LENGTH_UNITS, LMScorer, score_nbest
+from espnet_lowrank.rescoring.nbest import Hypothesis, read_nbest, write_onebest
+from espnet_lowrank.rescoring.wer import corpus_wer, oracle_wer
+
+
+def add_lm_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by the rescoring tools: LM, N-best, weights."""
+    parser.add_argument("--lm_train_config", required=True, help="LM config.yaml")
+    parser.add_argument("--lm_file", required=True, help="LM weights (.pth)")
+    parser.add_argument(
+        "--nbest_dir", nargs="+", required=True, help="decode dir(s) with {n}best_recog/"
+    )
+    parser.add_argument("--nbest", type=int, default=None, help="use at most N hypotheses")
+    parser.add_argument(
+        "--dev_nbest_dir", nargs="+", default=None, help="dev decode dir(s) for tuning"
+    )
+    parser.add_argument("--dev_ref", default=None, help="dev reference text (Kaldi text)")
+    parser.add_argument("--weights", default=None, help="YAML with lm_weight, length_bonus")
+    parser.add_argument("--lm_weight", type=float, default=None)
+    parser.add_argument("--length_bonus", type=float, default=None)
+    parser.add_argument("--lm_weight_grid", default="0:1:0.1", help="start:stop:step or a,b,c")
+    parser.add_argument("--length_bonus_grid", default="-1:2:0.5", help="start:stop:step or a,b,c")
+    parser.add_argument("--length_unit", choices=LENGTH_UNITS, default="word")
+    parser.add_argument("--batch_size", type=int, default=64)
+    parser.add_argument("--device", default="cpu")
+
+
+def resolve_weights(args, scorer: LMScorer, out_dir: Path) -> Tuple[float, float, Optional[float]]:
+    """Weights from dev tuning, ``--weights`` or the fixed flags (exactly one source)."""
+    tuned = args.dev_nbest_dir is not None or args.dev_ref is not None
+    fixed = args.lm_weight is not None or args.length_bonus is not None
+    sources = [
+        n
+        for n, on in (
+            ("dev tuning", tuned),
+            ("--weights", args.weights),
+            ("--lm_weight/--length_bonus", fixed),
+        )
+        if on
+    ]
+    if len(sources) != 1:
+        raise SystemExit(
+            "give exactly one weight source (dev tuning, --weights, or fixed); "
+            f"got {sources or 'none'}"
+        )
+    if tuned:
+        if args.dev_nbest_dir is None or args.dev_ref is None:
+            raise SystemExit("dev tuning needs both --dev_nbest_dir and --dev_ref")
+        dev = score_nbest(read_nbest(args.dev_nbest_dir, args.nbest), scorer, args.length_unit)
+        res = grid_search(
+            dev,
+            read_table(args.dev_ref),
+            parse_grid(args.lm_weight_grid),
+            parse_grid(args.length_bonus_grid),
+        )
+        save_weights(
+            out_dir / "rescore_weights.yaml", res.lm_weight, res.length_bonus, dev_wer=res.wer
+        )
+        logging.info(
+            f"tuned on dev: lm_weight={res.lm_weight} "
+            f"length_bonus={res.length_bonus} WER={res.wer:.4f}"
+        )
+        return res.lm_weight, res.length_bonus, res.wer
+    if args.weights:
+        lw, lb = load_weights(args.weights)
+        return lw, lb, None
+    if args.lm_weight is None or args.length_bonus is None:
+        raise SystemExit("fixed weights need both --lm_weight and --length_bonus")
+    return args.lm_weight, args.length_bonus, None
+
+
+def get_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_lm_arguments(parser)
+    parser.add_argument("--ref", default=None, help="reference text of --nbest_dir (for WERs)")
+    parser.add_argument("--out_dir", required=True)
+    return parser
+
+
+def main(argv=None) -> dict:
+    args = get_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    scorer = LMScorer.from_files(args.lm_train_config, args.lm_file, args.device, args.batch_size)
+    lw, lb, dev_wer = resolve_weights(args, scorer, out_dir)
+    nbest = read_nbest(args.nbest_dir, args.nbest)
+    scored = score_nbest(nbest, scorer, args.length_unit)
+    pick = select(scored, lw, lb)
+    chosen = {}
+    for u, i in pick.items():
+        h, s = nbest[u][i], scored[u][i]
+        total = s.asr_score + lw * s.lm_score + lb * s.length
+        chosen[u] = Hypothesis(text=h.text, score=total, token=h.token, token_int=h.token_int)
+    write_onebest(out_dir, chosen)
+    result = dict(
+        lm_weight=lw,
+        length_bonus=lb,
+        length_unit=args.length_unit,
+        n_utts=len(nbest),
+        max_nbest=max(len(v) for v in nbest.values()),
+        changed_from_1best=sum(1 for i in pick.values() if i != 0),
+    )
+    if dev_wer is not None:
+        result["dev_wer"] = dev_wer
+    if args.ref:
+        refs = read_table(args.ref)
+        result["wer_1best"] = corpus_wer(refs, {u: h[0].text for u, h in nbest.items()}, "1-best")
+        result["wer_rescored"] = corpus_wer(
+            refs, {u: h.text for u, h in chosen.items()}, "rescored"
+        )
+        result["wer_oracle"] = oracle_wer(nbest, refs)
+    (out_dir / "rescore_result.yaml").write_text(
+        yaml.safe_dump(result, sort_keys=False), encoding="utf-8"
+    )
+    logging.info(f"rescoring result: {result}")
+    return result
+
+
+if __name__ == "__main__":
+    main()

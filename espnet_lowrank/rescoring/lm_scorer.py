@@ -1,0 +1,147 @@
+"""Batched LM log-probabilities of hypothesis texts with an ESPnet (LoRA) LM.
+
+Texts are tokenized with the LM's own training settings (``token_type``,
+``bpemodel``, ``cleaner``, ``non_linguistic_symbols`` from its ``config.yaml``),
+mapped to ids with ``<unk>`` for unknown tokens, and scored as
+``log P(tokens, <eos> | <sos>)`` through ``ESPnetLanguageModel.nll``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import List, Sequence, Tuple
+
+import torch
+import yaml
+from espnet2.lm.espnet_model import ESPnetLanguageModel
+from espnet2.text.build_tokenizer import build_tokenizer
+from espnet2.text.cleaner import TextCleaner
+from espnet2.text.token_id_converter import TokenIDConverter
+
+from espnet_lowrank.rescoring.combine import Scored, ScoredHyp
+from espnet_lowrank.rescoring.nbest import NBest
+
+LENGTH_UNITS = ("word", "token")
+
+
+def load_lm(config_file: Path | str, model_file: Path | str, device: str = "cpu"):
+    """Build an ESPnet LM or LoRA LM from ``config.yaml`` + weights, loaded strictly.
+
+    A config with ``lora_conf`` is a ``LoRALMTask`` model (adapter checkpoint,
+    base weights from its ``base_lm_file``); otherwise an ``LMTask`` model.
+
+    Returns:
+        (model in eval mode, config namespace)
+    """
+    config_file, model_file = Path(config_file), Path(model_file)
+    for p in (config_file, model_file):
+        if not p.is_file():
+            raise FileNotFoundError(f"LM file {p} does not exist")
+    with config_file.open(encoding="utf-8") as f:
+        args = argparse.Namespace(**yaml.safe_load(f))
+    if getattr(args, "lora_conf", None) is not None:
+        from espnet_lowrank.lora.task import LoRALMTask as task
+    else:
+        from espnet2.tasks.lm import LMTask as task
+    model = task.build_model(args)
+    state = torch.load(model_file, map_location="cpu", weights_only=False)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as e:
+        raise RuntimeError(f"{model_file} does not fit {config_file}: {e}") from None
+    return model.to(device).eval(), args
+
+
+class LMScorer:
+    """Scores texts with an ``ESPnetLanguageModel``.
+
+    Args:
+        model: the LM model (``nll`` is used).
+        args: its training config (tokenizer settings, ``token_list``).
+        batch_size: hypotheses per forward pass.
+        device: torch device of ``model``.
+    """
+
+    def __init__(
+        self,
+        model: ESPnetLanguageModel,
+        args: argparse.Namespace,
+        batch_size: int = 64,
+        device: str = "cpu",
+    ):
+        self.model = model
+        self.batch_size = batch_size
+        self.device = device
+        token_list = args.token_list
+        if isinstance(token_list, str):
+            with open(token_list, encoding="utf-8") as f:
+                token_list = [line.rstrip() for line in f]
+        self.tokenizer = build_tokenizer(
+            token_type=args.token_type,
+            bpemodel=getattr(args, "bpemodel", None),
+            non_linguistic_symbols=getattr(args, "non_linguistic_symbols", None),
+            g2p_type=getattr(args, "g2p", None),
+        )
+        cleaner = getattr(args, "cleaner", None)
+        self.cleaner = TextCleaner(cleaner) if cleaner else None
+        self.converter = TokenIDConverter(token_list=token_list)
+
+    @classmethod
+    def from_files(
+        cls,
+        config_file: Path | str,
+        model_file: Path | str,
+        device: str = "cpu",
+        batch_size: int = 64,
+    ) -> LMScorer:
+        """Load the LM with ``load_lm`` and wrap it."""
+        model, args = load_lm(config_file, model_file, device)
+        return cls(model, args, batch_size=batch_size, device=device)
+
+    def token_ids(self, text: str) -> List[int]:
+        """Token ids of ``text`` under the LM's tokenizer."""
+        if self.cleaner is not None:
+            text = self.cleaner(text)
+        return self.converter.tokens2ids(self.tokenizer.text2tokens(text))
+
+    @torch.no_grad()
+    def score(self, texts: Sequence[str]) -> Tuple[List[float], List[int]]:
+        """Log-probabilities (natural log, incl. ``<eos>``) and token counts.
+
+        Returns:
+            (logprobs, n_tokens), each of ``len(texts)``.
+        """
+        ids = [self.token_ids(t) for t in texts]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        logp = [0.0] * len(ids)
+        for s in range(0, len(order), self.batch_size):
+            idx = order[s : s + self.batch_size]
+            lens = torch.tensor([len(ids[i]) for i in idx], dtype=torch.long)
+            width = max(1, int(lens.max()))
+            pad = torch.zeros(len(idx), width, dtype=torch.long)
+            for row, i in enumerate(idx):
+                pad[row, : len(ids[i])] = torch.tensor(ids[i], dtype=torch.long)
+            nll, _ = self.model.nll(pad.to(self.device), lens.to(self.device))
+            for row, i in enumerate(idx):
+                logp[i] = -float(nll[row].sum())
+        return logp, [len(x) for x in ids]
+
+
+def score_nbest(nbest: NBest, scorer: LMScorer, length_unit: str = "word") -> Scored:
+    """Attach LM log-probabilities and lengths to every hypothesis.
+
+    Args:
+        nbest: ``{utt: [Hypothesis, ...]}``.
+        scorer: the LM scorer.
+        length_unit: ``word`` (whitespace words of the text) or ``token`` (LM tokens).
+    """
+    if length_unit not in LENGTH_UNITS:
+        raise ValueError(f"unknown length unit {length_unit!r}; valid: {', '.join(LENGTH_UNITS)}")
+    flat = [(u, h) for u, hyps in nbest.items() for h in hyps]
+    logp, ntok = scorer.score([h.text for _, h in flat])
+    out: Scored = {u: [] for u in nbest}
+    for (u, h), lp, nt in zip(flat, logp, ntok):
+        length = len(h.text.split()) if length_unit == "word" else nt
+        out[u].append(ScoredHyp(text=h.text, asr_score=h.score, lm_score=lp, length=length))
+    return out
