@@ -29,6 +29,11 @@ setup(
         "torchaudio>=2.1,<2.12",
         "sentencepiece>=0.1.99",
         "pyyaml>=6.0",
+        "numpy>=1.23",
+        "scipy>=1.10",
+        "soundfile>=0.12",
+        "soxr>=0.3",
+        "tqdm>=4.60",
         # ESPnet's trainer imports matplotlib after each epoch (an ESPnet extra).
         "matplotlib>=3.7",
         # ... and writes TensorBoard logs unless --use_tensorboard false.

@@ -1,0 +1,130 @@
+"""Make the embedded speech corpus of egs2/mini_lowrank (espeak-ng + fortunes).
+
+Example::
+
+    python -m espnet_lowrank.bin.make_mini_corpus --out-dir data \\
+        --wav-dir downloads/wav --seed 1 --nj 2          # ~3 h of train audio
+    python -m espnet_lowrank.bin.make_mini_corpus --out-dir data \\
+        --wav-dir downloads/wav --smoke                  # seconds, for CI
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from dataclasses import replace
+from typing import List, Optional
+
+from espnet_lowrank.corpora.mini.voices import TRAIN_ACCENTS, UNSEEN_ACCENTS
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--out-dir", required=True, help="data folder (Kaldi-style dirs)")
+    p.add_argument("--wav-dir", required=True, help="folder for the WAV files")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--nj", type=int, default=1, help="parallel synthesis processes")
+    p.add_argument("--smoke", action="store_true", help="tiny corpus: 60 train, 20 per test set")
+    p.add_argument("--vocab-size", type=int, default=None, help="default 2000")
+    p.add_argument("--train-hours", type=float, default=None, help="estimated; default 3.0")
+    p.add_argument("--train-utts", type=int, default=None, help="exact count (overrides hours)")
+    p.add_argument("--test-sentences", type=int, default=None, help="default 700")
+    p.add_argument("--dev-sentences", type=int, default=None, help="default 300")
+    p.add_argument("--min-words", type=int, default=None, help="default 3")
+    p.add_argument("--max-words", type=int, default=None, help="default 16")
+    p.add_argument(
+        "--snr-range",
+        type=float,
+        nargs=2,
+        default=None,
+        metavar=("LOW", "HIGH"),
+        help="dB, default 15 35",
+    )
+    p.add_argument("--num-train-speakers", type=int, default=None, help="default 60")
+    p.add_argument("--num-unseen-speakers", type=int, default=None, help="default 24")
+    p.add_argument(
+        "--train-accents",
+        nargs="+",
+        default=None,
+        help=f"espeak-ng voices seen in training; default {' '.join(TRAIN_ACCENTS)}",
+    )
+    p.add_argument(
+        "--unseen-accents",
+        nargs="+",
+        default=None,
+        help=f"held-out voices for test_unseen; default {' '.join(UNSEEN_ACCENTS)}",
+    )
+    p.add_argument(
+        "--lm-closed-vocab",
+        action="store_true",
+        help="keep only in-vocabulary sentences in the LM texts",
+    )
+    p.add_argument(
+        "--no-phone-times",
+        action="store_true",
+        help="skip data/<set>/phones.ctm (phoneme times from libespeak-ng)",
+    )
+    p.add_argument("--fortune-dir", default=None, help="/usr/share/games/fortunes")
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    from espnet_lowrank.corpora.mini.corpus import CorpusConfig, build_corpus
+
+    args = get_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(name)s %(levelname)s: %(message)s",
+    )
+    cfg = CorpusConfig.smoke(args.seed) if args.smoke else CorpusConfig(seed=args.seed)
+    fields = {
+        "vocab_size": args.vocab_size,
+        "train_hours": args.train_hours,
+        "train_utts": args.train_utts,
+        "test_sentences": args.test_sentences,
+        "dev_sentences": args.dev_sentences,
+        "min_words": args.min_words,
+        "max_words": args.max_words,
+        "fortune_dir": args.fortune_dir,
+    }
+    if args.train_hours is not None and args.train_utts is None:
+        cfg = replace(cfg, train_utts=None)  # hours replace the smoke count
+    cfg = replace(cfg, **{k: v for k, v in fields.items() if v is not None})
+    if args.snr_range is not None:
+        cfg = replace(cfg, snr_low=args.snr_range[0], snr_high=args.snr_range[1])
+    if args.no_phone_times:
+        cfg = replace(cfg, phone_times=False)
+    if args.lm_closed_vocab:
+        cfg = replace(cfg, lm_closed_vocab=True)
+    voice_fields = {
+        "num_train_speakers": args.num_train_speakers,
+        "num_unseen_speakers": args.num_unseen_speakers,
+        "train_accents": tuple(args.train_accents) if args.train_accents else None,
+        "unseen_accents": tuple(args.unseen_accents) if args.unseen_accents else None,
+    }
+    cfg = replace(
+        cfg,
+        voices=replace(cfg.voices, **{k: v for k, v in voice_fields.items() if v is not None}),
+    )
+    if args.nj < 1:
+        raise SystemExit(f"--nj must be >= 1, got {args.nj}")
+    try:
+        info = build_corpus(cfg, args.out_dir, args.wav_dir, nj=args.nj)
+    except (ValueError, FileNotFoundError) as err:
+        raise SystemExit(f"make_mini_corpus: error: {err}") from err
+    for split, s in info["splits"].items():
+        print(
+            f"{split}: {s['utterances']} utts, {s['sentences']} sentences, "
+            f"{s['words']} words, {s['hours']:.3f} h, {s['speakers']} speakers",
+            file=sys.stderr,
+        )
+    print(f"vocabulary: {info['vocabulary_size']} words", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
