@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import copy
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Sequence
 
 import torch
 import yaml
@@ -25,10 +25,14 @@ LOWRANK_PARTS = {
 }
 
 
-def count_config(config: Path | str, task: str = "asr") -> Dict[str, Any]:
+def count_config(
+    config: Path | str, task: str = "asr", extra_args: Sequence[str] = ()
+) -> Dict[str, Any]:
     """``{part: {"dense": n, "lowrank": n}, "total": {...}}`` for a training config.
 
-    Needs the config's ``token_list`` (for the vocabulary size) to exist.
+    ``extra_args`` are further command-line options, e.g. ``["--token_list",
+    "tokens.txt"]`` when the config (as in recipes) leaves the token list to the
+    driver; the vocabulary size comes from it.
     """
     from espnet_lowrank.convert import _task
 
@@ -40,7 +44,7 @@ def count_config(config: Path | str, task: str = "asr") -> Dict[str, Any]:
         raise ValueError(f"task must be one of {sorted(LOWRANK_PARTS)}, got {task!r}")
     task_cls = _task(task)
     parser = task_cls.get_parser()
-    args = parser.parse_args(["--config", str(config)])  # fills ESPnet's defaults
+    args = parser.parse_args(["--config", str(config), *extra_args])  # ESPnet's defaults
     specs = {}
     for part, name in LOWRANK_PARTS[task].items():
         if getattr(args, part, None) == name:
@@ -79,7 +83,9 @@ def main(argv=None) -> Dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("config", help="an ESPnet training config (YAML)")
     parser.add_argument("--task", choices=sorted(LOWRANK_PARTS), default="asr")
+    parser.add_argument("--token_list", help="token list, if the config does not name one")
     args = parser.parse_args(argv)
-    counts = count_config(args.config, args.task)
+    extra = ["--token_list", args.token_list] if args.token_list else []
+    counts = count_config(args.config, args.task, extra)
     print(format_counts(counts))
     return counts
