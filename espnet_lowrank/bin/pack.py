@@ -1,16 +1,8 @@
 """ESPnet's ``pack`` with the low-rank classes registered (same options)."""
 
-from espnet_lowrank._espnet_import import import_quietly
-from espnet_lowrank.registry import register
+from espnet_lowrank.bin._espnet_tool import wrap
 
-_espnet_tool = import_quietly("espnet2.bin.pack")[0]
-get_parser = _espnet_tool.get_parser
-register()
-
-
-def main(cmd=None):
-    _espnet_tool.main(cmd)
-
+get_parser, main = wrap("espnet2.bin.pack")
 
 if __name__ == "__main__":
     main()

@@ -207,18 +207,25 @@ class LowRankLinear(nn.Module):
         """
         if not isinstance(linear, nn.Linear):
             raise TypeError(f"from_linear expects nn.Linear, got {type(linear).__name__}")
-        w = linear.weight
+        return cls._from_dense(linear.weight, linear.bias, rank, init)
+
+    @classmethod
+    def _from_dense(
+        cls, weight: torch.Tensor, bias: Optional[torch.Tensor], rank: int, init: str
+    ) -> LowRankLinear:
+        """A layer of ``weight``'s (out, in[, 1]) shape holding its truncated SVD."""
+        out_features, in_features = weight.shape[:2]
         layer = nn.utils.skip_init(
             cls,
-            linear.in_features,
-            linear.out_features,
+            in_features,
+            out_features,
             rank,
-            bias=linear.bias is not None,
+            bias=bias is not None,
             init=init,
-            device=w.device,
-            dtype=w.dtype,
+            device=weight.device,
+            dtype=weight.dtype,
         )
-        layer.load_dense_(w, linear.bias)
+        layer.load_dense_(weight.reshape(out_features, in_features), bias)
         return layer
 
     @torch.no_grad()
@@ -292,19 +299,7 @@ class LowRankPointwiseConv1d(LowRankLinear):
     def from_conv(cls, conv: nn.Conv1d, rank: int, init: str = "svd") -> LowRankPointwiseConv1d:
         """Compress a (trained) pointwise ``nn.Conv1d`` by truncated SVD."""
         cls.check_pointwise(conv)
-        w = conv.weight
-        layer = nn.utils.skip_init(
-            cls,
-            conv.in_channels,
-            conv.out_channels,
-            rank,
-            bias=conv.bias is not None,
-            init=init,
-            device=w.device,
-            dtype=w.dtype,
-        )
-        layer.load_dense_(w[:, :, 0], conv.bias)
-        return layer
+        return cls._from_dense(conv.weight, conv.bias, rank, init)
 
     def to_conv(self) -> nn.Conv1d:
         """The merged dense pointwise ``nn.Conv1d`` computing the same function."""
