@@ -21,7 +21,7 @@ class Utterance:
         spk_id: speaker id; no whitespace.
         wav: what ``wav.scp`` holds for it: a path, or a Kaldi pipe ending in ``|``.
         text: the transcript (one line, may be empty for unlabelled data).
-        extra: further per-utterance tables, e.g. ``{"video.scp": "/path.mp4"}``.
+        extra: further per-utterance tables, e.g. ``{"video.scp": "/path/clip.npy"}``.
     """
 
     utt_id: str
