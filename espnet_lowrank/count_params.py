@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import copy
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import yaml
 
-from espnet_lowrank.rank_map import load_rank_map, resolve
+from espnet_lowrank.rank_map import LayerSlot, load_rank_map, resolve
 
 # task -> {part: our registered name}
 LOWRANK_PARTS = {
@@ -25,10 +26,25 @@ LOWRANK_PARTS = {
 }
 
 
-def count_config(
+@dataclass
+class ResolvedPart:
+    """A low-rank part of a config: its layers, their ranks, its dense size."""
+
+    slots: List[LayerSlot]
+    ranks: Dict[str, Optional[int]]
+    num_blocks: int
+    dense_params: int
+
+    @property
+    def lowrank_params(self) -> int:
+        saved = sum(s.params(None) - s.params(self.ranks[s.name]) for s in self.slots)
+        return self.dense_params - saved
+
+
+def resolve_config(
     config: Path | str, task: str = "asr", extra_args: Sequence[str] = ()
-) -> Dict[str, Any]:
-    """``{part: {"dense": n, "lowrank": n}, "total": {...}}`` for a training config.
+) -> Tuple[int, Dict[str, ResolvedPart]]:
+    """Dense parameter total of a training config, and its resolved low-rank parts.
 
     ``extra_args`` are further command-line options, e.g. ``["--token_list",
     "tokens.txt"]`` when the config (as in recipes) leaves the token list to the
@@ -55,18 +71,27 @@ def count_config(
     args.init = None
     with torch.device("meta"):
         model = task_cls.build_model(copy.deepcopy(args))
-    out: Dict[str, Any] = {}
-    dense_total = sum(p.numel() for p in model.parameters())
-    lowrank_total = dense_total
+    parts: Dict[str, ResolvedPart] = {}
     for part, spec in specs.items():
         module = getattr(model, part)
         schema = type(module).RANK_SCHEMA
         slots = module.rank_slots  # all dense here
         ranks = resolve(load_rank_map(spec, schema.part), slots, schema, module.rank_num_blocks)
-        saved = sum(s.params(None) - s.params(ranks[s.name]) for s in slots)
         dense = sum(p.numel() for p in module.parameters())
-        out[part] = {"dense": dense, "lowrank": dense - saved}
-        lowrank_total -= saved
+        parts[part] = ResolvedPart(slots, ranks, module.rank_num_blocks, dense)
+    return sum(p.numel() for p in model.parameters()), parts
+
+
+def count_config(
+    config: Path | str, task: str = "asr", extra_args: Sequence[str] = ()
+) -> Dict[str, Any]:
+    """``{part: {"dense": n, "lowrank": n}, "total": {...}}`` for a training config."""
+    dense_total, parts = resolve_config(config, task, extra_args)
+    out: Dict[str, Any] = {}
+    lowrank_total = dense_total
+    for part, res in parts.items():
+        out[part] = {"dense": res.dense_params, "lowrank": res.lowrank_params}
+        lowrank_total -= res.dense_params - res.lowrank_params
     out["total"] = {"dense": dense_total, "lowrank": lowrank_total}
     return out
 

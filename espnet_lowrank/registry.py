@@ -41,6 +41,13 @@ _ENTRIES: Tuple[Tuple[str, str, str, str, str], ...] = (
         "espnet2.asr.decoder.abs_decoder:AbsDecoder",
     ),
     (
+        "espnet2.tasks.asr",
+        "model_choices",
+        "avsr",
+        "espnet_lowrank.avsr.model:AVSRModel",
+        "espnet2.train.abs_espnet_model:AbsESPnetModel",
+    ),
+    (
         "espnet2.tasks.lm",
         "lm_choices",
         "lowrank_transformer",
@@ -83,6 +90,11 @@ def register(tasks: Tuple[str, ...] = TASK_MODULES) -> Dict[str, List[str]]:
                 )
             choices.classes[name] = cls
             done.setdefault(f"{task_mod}.{choices_attr}", []).append(name)
+        if "espnet2.tasks.asr" in tasks:
+            # the audio-visual model reads mouth-crop videos: `video.scp,video,video_npy`
+            from espnet_lowrank.video.data_type import register_video_data_type
+
+            register_video_data_type()
     return done
 
 
