@@ -1,0 +1,319 @@
+"""Walk a trained model and measure the effective rank of every factorizable layer.
+
+The layers are those the rank-map schemas list (``ENCODER_SCHEMA``,
+``DECODER_SCHEMA``, ``LM_SCHEMA``), found with :func:`espnet_lowrank.rank_map.find_slots`
+in stock ESPnet parts (dense ``nn.Linear`` / pointwise ``nn.Conv1d``) and in the
+low-rank classes (factorized layers are measured through their merged weight ``U V``).
+
+Models are rebuilt from an ESPnet ``config.yaml`` and loaded from a ``.pth`` state
+dict *strictly*: ESPnet's own ``build_model_from_file`` loads with ``strict=False``
+and would analyse random weights if the config did not fit the checkpoint; here a
+mismatch is an error naming the keys.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import torch
+import yaml
+from torch import nn
+
+from espnet_lowrank.analysis.measures import effective_ranks, singular_values
+from espnet_lowrank.rank_map import LayerSlot, RankSchema, find_slots
+
+TASK_PARTS: Dict[str, Tuple[str, ...]] = {"asr": ("encoder", "decoder"), "lm": ("lm",)}
+_EPOCH_FILE = re.compile(r"(\d+)epoch\.pth")
+
+
+class AnalysisError(ValueError):
+    """Input that cannot be analysed; the message names the file, key or value."""
+
+
+# ------------------------------------------------------------------ results
+@dataclass
+class LayerAnalysis:
+    """Measurements of one factorizable layer.
+
+    Attributes:
+        slot: the layer (name relative to its part, group, block, shape).
+        rank: the rank it is factorized at, ``None`` for a dense layer.
+        singular_values: of the (merged) weight ``(out, in)``, descending, length ``max_rank``.
+        values: measure name -> effective rank.
+    """
+
+    slot: LayerSlot
+    rank: Optional[int]
+    singular_values: List[float]
+    values: Dict[str, float]
+
+    def ratio(self, measure: str) -> float:
+        """The measure as a ratio of ``min(in, out)``."""
+        return self.values[measure] / self.slot.max_rank
+
+
+@dataclass
+class PartAnalysis:
+    """The analysed layers of one model part (``encoder``, ``decoder`` or ``lm``)."""
+
+    part: str
+    schema: RankSchema
+    num_blocks: int
+    layers: List[LayerAnalysis] = field(default_factory=list)
+
+    @property
+    def slots(self) -> List[LayerSlot]:
+        return [la.slot for la in self.layers]
+
+    def groups(self) -> List[str]:
+        """Groups present, in schema order."""
+        present = {la.slot.group for la in self.layers}
+        return [g for g in self.schema.groups if g in present]
+
+    def group_layers(self, group: str) -> List[LayerAnalysis]:
+        """Layers of ``group`` sorted by block."""
+        out = [la for la in self.layers if la.slot.group == group]
+        return sorted(out, key=lambda la: -1 if la.slot.block is None else la.slot.block)
+
+    def is_block_group(self, group: str) -> bool:
+        return any(la.slot.block is not None for la in self.group_layers(group))
+
+
+@dataclass
+class ModelAnalysis:
+    """Effective ranks of every factorizable layer of a model, per part."""
+
+    task: str
+    measures: List[str]
+    parts: Dict[str, PartAnalysis]
+
+    def layers(self) -> List[Tuple[str, LayerAnalysis]]:
+        return [(p, la) for p, pa in self.parts.items() for la in pa.layers]
+
+
+# ----------------------------------------------------------------- analysis
+def default_schema(part: str) -> RankSchema:
+    """The rank-map schema of a part (used for stock ESPnet parts too)."""
+    if part == "encoder":
+        from espnet_lowrank.asr.lowrank_conformer_encoder import ENCODER_SCHEMA
+
+        return ENCODER_SCHEMA
+    if part == "decoder":
+        from espnet_lowrank.asr.lowrank_transformer_decoder import DECODER_SCHEMA
+
+        return DECODER_SCHEMA
+    if part == "lm":
+        from espnet_lowrank.lm.lowrank_transformer_lm import LM_SCHEMA
+
+        return LM_SCHEMA
+    raise ValueError(f"no rank-map schema for part {part!r}")
+
+
+def layer_weight(module: nn.Module) -> torch.Tensor:
+    """The dense weight ``(out, in)`` of a linear, pointwise conv, or factorized layer.
+
+    A factorized layer's merged weight ``U V`` is computed in float64: in float32
+    the product has rounding-noise singular values (~1e-7 relative) beyond rank
+    ``r``, which would inflate the entropy rank.
+    """
+    from espnet_lowrank.layers import LowRankLinear
+
+    if isinstance(module, LowRankLinear):
+        return copy.deepcopy(module).to(torch.float64).merged_weight()
+    if isinstance(module, nn.Conv1d):
+        return module.weight[:, :, 0]
+    if isinstance(module, nn.Linear):
+        return module.weight
+    raise TypeError(f"cannot take the weight of {type(module).__name__}")
+
+
+@torch.no_grad()
+def analyse_part(module: nn.Module, schema: RankSchema, measures: Sequence[str]) -> PartAnalysis:
+    """Measure every layer of ``module`` that ``schema`` lists."""
+    from espnet_lowrank.layers import LowRankLinear
+
+    slots = find_slots(module, schema)
+    blocks = [s.block for s in slots if s.block is not None]
+    num_blocks = getattr(module, "rank_num_blocks", None) or (max(blocks) + 1 if blocks else 0)
+    pa = PartAnalysis(schema.part, schema, int(num_blocks))
+    for slot in slots:
+        sub = module.get_submodule(slot.name)
+        try:
+            s = singular_values(layer_weight(sub))
+        except ValueError as e:
+            raise AnalysisError(f"{schema.part}.{slot.name}: {e}") from e
+        rank = sub.rank if isinstance(sub, LowRankLinear) else None
+        pa.layers.append(LayerAnalysis(slot, rank, s.tolist(), effective_ranks(s, measures)))
+    return pa
+
+
+def analyse_model(model: nn.Module, task: str, measures: Sequence[str]) -> ModelAnalysis:
+    """Measure the factorizable layers of an ESPnet ASR (``encoder``, ``decoder``) or LM model.
+
+    Raises:
+        AnalysisError: if no part of the model has a layer the schemas list.
+    """
+    if task not in TASK_PARTS:
+        raise AnalysisError(f"task must be one of {sorted(TASK_PARTS)}, got {task!r}")
+    parts: Dict[str, PartAnalysis] = {}
+    for part in TASK_PARTS[task]:
+        module = getattr(model, part, None)
+        if module is None:
+            continue
+        schema = getattr(type(module), "RANK_SCHEMA", None) or default_schema(part)
+        pa = analyse_part(module, schema, measures)
+        if pa.layers:
+            parts[part] = pa
+    if not parts:
+        raise AnalysisError(
+            f"the {task} model ({type(model).__name__}) has no layer the rank-map schemas "
+            f"list in its parts {list(TASK_PARTS[task])}: only Conformer/Transformer "
+            "encoders, Transformer decoders and Transformer LMs (dense or low-rank) are analysed"
+        )
+    return ModelAnalysis(task, list(measures), parts)
+
+
+# ------------------------------------------------------------------ loading
+def _task_class(task: str):
+    if task == "asr":
+        from espnet_lowrank.tasks.asr import LowRankASRTask
+
+        return LowRankASRTask
+    if task == "lm":
+        from espnet_lowrank.tasks.lm import LowRankLMTask
+
+        return LowRankLMTask
+    raise AnalysisError(f"task must be one of {sorted(TASK_PARTS)}, got {task!r}")
+
+
+def read_config(config: Path | str, task: str) -> Dict[str, Any]:
+    """Read an ESPnet ``config.yaml`` and check that it is a ``task`` config."""
+    path = Path(config)
+    if not path.is_file():
+        raise AnalysisError(f"config file {str(path)!r} does not exist")
+    try:
+        with open(path, encoding="utf-8") as f:
+            cfg = yaml.safe_load(f)
+    except yaml.YAMLError as e:
+        raise AnalysisError(f"{path}: cannot parse YAML: {e}") from e
+    if not isinstance(cfg, dict):
+        raise AnalysisError(f"{path}: not an ESPnet config (expected a mapping)")
+    key = "lm" if task == "lm" else "encoder"
+    if key not in cfg:
+        other = "asr" if task == "lm" else "lm"
+        raise AnalysisError(
+            f"{path}: no {key!r} key, so it is not an {task.upper()} config "
+            f"(an {other.upper()} config? then pass --task {other})"
+        )
+    return cfg
+
+
+def build_model(config: Path | str, task: str) -> nn.Module:
+    """Build the (untrained) model of an ESPnet config, as ESPnet's inference does."""
+    read_config(config, task)
+    model, _ = _task_class(task).build_model_from_file(str(config), None, "cpu")
+    model.eval()
+    return model
+
+
+def read_state_dict(model_file: Path | str) -> Dict[str, torch.Tensor]:
+    """A model state dict from an ESPnet ``.pth`` (``{N}epoch.pth``, ``valid.*.pth``, ...).
+
+    A training ``checkpoint.pth`` (model, optimizers, ...) is accepted too: its
+    ``model`` entry is used.
+    """
+    path = Path(model_file)
+    if not path.is_file():
+        raise AnalysisError(f"model file {str(path)!r} does not exist")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as e:  # any unpickling failure: name the file
+        raise AnalysisError(f"{path}: cannot load as a PyTorch file: {e}") from e
+    if isinstance(state, Mapping) and "model" in state and "optimizers" in state:
+        state = state["model"]
+    if not isinstance(state, Mapping) or not all(
+        isinstance(v, torch.Tensor) for v in state.values()
+    ):
+        raise AnalysisError(f"{path}: not a model state dict (name -> tensor)")
+    return dict(state)
+
+
+def _listing(keys: Sequence[str], limit: int = 8) -> str:
+    shown = ", ".join(keys[:limit])
+    return shown + (f", ... ({len(keys) - limit} more)" if len(keys) > limit else "")
+
+
+def load_weights(
+    model: nn.Module, state: Mapping[str, torch.Tensor], config: Any, model_file: Any
+) -> None:
+    """Load ``state`` into ``model`` strictly; a mismatch names the keys."""
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    shapes = [
+        f"{k} (checkpoint {tuple(state[k].shape)}, model {tuple(own[k].shape)})"
+        for k in own
+        if k in state and state[k].shape != own[k].shape
+    ]
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} key(s) missing from the checkpoint: {_listing(missing)}")
+    if unexpected:
+        problems.append(
+            f"{len(unexpected)} unexpected key(s) in the checkpoint: {_listing(unexpected)}"
+        )
+    if shapes:
+        problems.append(f"{len(shapes)} shape mismatch(es): {_listing(shapes)}")
+    low_in_model = {k[:-2] for k in missing if k.endswith(".U")} & {
+        k[:-7] for k in unexpected if k.endswith(".weight")
+    }
+    low_in_ckpt = {k[:-2] for k in unexpected if k.endswith(".U")} & {
+        k[:-7] for k in missing if k.endswith(".weight")
+    }
+    if low_in_model:
+        problems.append(
+            f"{len(low_in_model)} layer(s) are factorized (U, V) in the config's model but "
+            f"dense in the checkpoint, e.g. {min(low_in_model)}"
+        )
+    if low_in_ckpt:
+        problems.append(
+            f"{len(low_in_ckpt)} layer(s) are factorized in the checkpoint but dense in the "
+            f"config's model, e.g. {min(low_in_ckpt)}"
+        )
+    if problems:
+        raise AnalysisError(
+            f"checkpoint {model_file} does not match the model built from config {config}: "
+            + "; ".join(problems)
+            + ". Pass the config.yaml the model was trained with (exp/<dir>/config.yaml)."
+        )
+    model.load_state_dict(state, strict=True)
+
+
+def load_model(config: Path | str, model_file: Path | str, task: str) -> nn.Module:
+    """Build the model of ``config`` and load ``model_file`` into it strictly."""
+    state = read_state_dict(model_file)
+    model = build_model(config, task)
+    load_weights(model, state, config, model_file)
+    return model
+
+
+def epoch_checkpoints(exp_dir: Path | str) -> List[Tuple[int, Path]]:
+    """``[(N, exp_dir/Nepoch.pth), ...]`` sorted by epoch (ESPnet's per-epoch snapshots)."""
+    d = Path(exp_dir)
+    if not d.is_dir():
+        raise AnalysisError(f"checkpoint directory {str(d)!r} does not exist")
+    found = []
+    for p in d.iterdir():
+        m = _EPOCH_FILE.fullmatch(p.name)
+        if m and p.is_file():
+            found.append((int(m.group(1)), p))
+    if not found:
+        raise AnalysisError(
+            f"{d}: no <N>epoch.pth checkpoints (ESPnet keeps them only for the best "
+            "--keep_nbest_models epochs; train with a larger value to keep every epoch)"
+        )
+    return sorted(found)
