@@ -1,0 +1,557 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC1091,SC2154  # sources the recipe's cmd.sh (train_cmd, cuda_cmd...)
+# Shared ASR stage driver for espnet_lowrank recipes (ESPnet egs2 interface).
+# Run from a recipe dir (egs2/<corpus>/asr1) through its run.sh; see --help.
+# Stages: 1 data prep, 2 format + length filter, 3 token list, 4 LM stats, 5 LM training,
+# 6 LM perplexity, 7 ASR stats, 8 ASR training, 9 decoding, 10 scoring, 11 RESULTS.md,
+# 12 packing, 13 upload. A stage whose outputs are complete is skipped (its ".done"
+# marker exists); --skip_done false runs it again. Logic lives in Python; this script
+# only orchestrates.
+set -euo pipefail
+
+log() {
+    echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (asr.sh:${BASH_LINENO[0]}) $*" >&2
+}
+SECONDS=0
+template_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+run_args=$(printf '%q ' "$0" "$@")
+
+# General
+stage=1
+stop_stage=13
+skip_done=true           # skip a stage whose outputs are complete
+ngpu=0                   # GPUs per node (0: CPU)
+num_nodes=1              # >1: multi-node DDP; needs cmd_backend=slurm
+dist_procs=1             # CPU only (--ngpu 0): DDP processes via torchrun + gloo
+nj=4                     # jobs for stats collection
+inference_nj=4           # jobs for decoding
+python=python3
+dumpdir=dump
+expdir=exp
+fs=16000
+min_wav_duration=0.1     # seconds; shorter training utterances are dropped
+max_wav_duration=20      # seconds; longer training utterances are dropped
+speed_perturb_factors="" # accepted for interface compatibility; not implemented
+
+# Data
+local_data_opts=""
+train_set=""
+valid_set=""
+test_sets=""
+lang=noinfo
+
+# Tokens
+token_type=bpe           # bpe | char | word
+nbpe=30
+bpemode=unigram
+bpe_train_text=""        # default: dump/raw/<train_set>/text
+
+# LM
+use_lm=true
+lm_tag=""
+lm_config=""
+lm_args=""
+lm_train_text=""         # default: dump/raw/<train_set>/text; several files: "a b"
+lm_dev_text=""           # default: dump/raw/<valid_set>/text
+lm_test_text=""          # default: dump/raw/<first test set>/text
+lm_exp=""
+lm_stats_dir=""
+
+# ASR
+asr_tag=""
+asr_config=""
+asr_args=""
+asr_exp=""
+asr_stats_dir=""
+feats_normalize=global_mvn
+
+# Decoding
+inference_config=""
+inference_args=""
+inference_tag=""
+inference_asr_model=valid.acc.ave.pth
+inference_lm=valid.loss.ave.pth
+nbest=1
+
+# Packing / upload
+skip_upload=true
+hf_repo=""
+
+help_message=$(cat <<EOF
+Usage: $0 --train_set <name> --valid_set <name> --test_sets "<names>" [options]
+
+Options (defaults in brackets):
+  --stage N / --stop_stage N      stages to run [${stage} / ${stop_stage}]
+  --skip_done true|false          skip stages whose outputs exist [${skip_done}]
+  --ngpu G --num_nodes N          GPUs per node / nodes (N>1 needs cmd_backend=slurm)
+  --dist_procs P                  CPU DDP processes with torchrun + gloo (needs --ngpu 0)
+  --nj N --inference_nj N         parallel jobs for stats / decoding
+  --python CMD                    Python interpreter [${python}]
+  --local_data_opts "..."         options for local/data.sh
+  --min_wav_duration S --max_wav_duration S  training length filter (seconds)
+  --token_type bpe|char|word --nbpe N --bpemode unigram|bpe
+  --use_lm true|false --lm_config F --lm_tag T --lm_args "..."
+  --asr_config F --asr_tag T --asr_args "..."
+  --inference_config F --inference_args "..." --inference_asr_model F --nbest N
+  --skip_upload true|false --hf_repo user/name
+Jobs run through cmd.sh (cmd_backend=local|slurm); see scripts/run_jobs.sh.
+EOF
+)
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        -h|--help) echo "${help_message}"; exit 0 ;;
+        --*)
+            name=${1#--}
+            if [[ ! ${name} =~ ^[a-z_]+$ ]] || ! declare -p "${name}" >/dev/null 2>&1 \
+                || [[ " help_message template_dir run_args name " == *" ${name} "* ]]; then
+                log "Error: unknown option $1"; echo "${help_message}" >&2; exit 2
+            fi
+            if [ $# -lt 2 ]; then log "Error: option $1 needs a value"; exit 2; fi
+            printf -v "${name}" '%s' "$2"; shift 2 ;;
+        *) log "Error: unexpected argument $1"; echo "${help_message}" >&2; exit 2 ;;
+    esac
+done
+
+# shellcheck disable=SC1091
+[ -f ./path.sh ] && . ./path.sh
+# cmd.sh defines train_cmd, cuda_cmd, decode_cmd and cmd_backend from run_jobs.sh.
+export PATH="${template_dir}/scripts:${PATH}"
+if [ -f ./cmd.sh ]; then
+    # shellcheck disable=SC1091
+    . ./cmd.sh
+else
+    . "${template_dir}/cmd.sh"
+fi
+
+# ---------------------------------------------------------------- checks
+check_bool() {
+    case "$2" in true|false) ;; *) log "Error: --$1 must be true or false, not '$2'"; exit 2 ;; esac
+}
+check_int() {
+    [[ $2 =~ ^[0-9]+$ ]] || { log "Error: --$1 must be a non-negative integer, not '$2'"; exit 2; }
+}
+check_bool skip_done "${skip_done}"; check_bool use_lm "${use_lm}"; check_bool skip_upload "${skip_upload}"
+for v in stage stop_stage ngpu num_nodes dist_procs nj inference_nj nbest nbpe fs; do
+    check_int "${v}" "${!v}"
+done
+[ -n "${train_set}" ] || { log "Error: --train_set is required"; exit 2; }
+[ -n "${valid_set}" ] || { log "Error: --valid_set is required"; exit 2; }
+[ -n "${test_sets}" ] || { log "Error: --test_sets is required"; exit 2; }
+case "${token_type}" in bpe|char|word) ;; *)
+    log "Error: --token_type must be bpe, char or word, not '${token_type}'"; exit 2 ;; esac
+if [ -n "${speed_perturb_factors}" ]; then
+    log "Error: --speed_perturb_factors is not implemented in this driver (got '${speed_perturb_factors}')"
+    exit 2
+fi
+if [ "${dist_procs}" -gt 1 ] && [ "${ngpu}" -gt 0 ]; then
+    log "Error: --dist_procs is for CPU training (--ngpu 0); use --ngpu for GPUs"; exit 2
+fi
+if [ "${num_nodes}" -gt 1 ] && [ "${cmd_backend:-local}" != slurm ]; then
+    log "Error: --num_nodes ${num_nodes} needs cmd_backend=slurm in cmd.sh"; exit 2
+fi
+if [ "${num_nodes}" -gt 1 ] && [ "${dist_procs}" -gt 1 ]; then
+    log "Error: --num_nodes and --dist_procs cannot be combined"; exit 2
+fi
+for v in train_cmd cuda_cmd decode_cmd; do
+    [ -n "${!v:-}" ] || { log "Error: ${v} is not set by cmd.sh"; exit 2; }
+done
+
+# ---------------------------------------------------------------- derived names
+data_feats=${dumpdir}/raw
+read -r -a test_set_list <<<"${test_sets}"
+if [ "${token_type}" = bpe ]; then
+    token_listdir=data/token_list/bpe_${bpemode}${nbpe}
+    bpemodel=${token_listdir}/bpe.model
+else
+    token_listdir=data/token_list/${token_type}
+    bpemodel=none
+fi
+token_list=${token_listdir}/tokens.txt
+[ -n "${bpe_train_text}" ] || bpe_train_text=${data_feats}/${train_set}/text
+[ -n "${lm_train_text}" ] || lm_train_text=${data_feats}/${train_set}/text
+[ -n "${lm_dev_text}" ] || lm_dev_text=${data_feats}/${valid_set}/text
+[ -n "${lm_test_text}" ] || lm_test_text=${data_feats}/${test_set_list[0]}/text
+
+if [ -z "${asr_tag}" ]; then
+    if [ -n "${asr_config}" ]; then asr_tag=$(basename "${asr_config}" .yaml); else asr_tag=train; fi
+    asr_tag+="_raw_${lang}_${token_type}"
+    [ "${token_type}" = bpe ] && asr_tag+="${nbpe}"
+fi
+if [ -z "${lm_tag}" ]; then
+    if [ -n "${lm_config}" ]; then lm_tag=$(basename "${lm_config}" .yaml); else lm_tag=train; fi
+    lm_tag+="_${lang}_${token_type}"
+    [ "${token_type}" = bpe ] && lm_tag+="${nbpe}"
+fi
+[ -n "${asr_exp}" ] || asr_exp=${expdir}/asr_${asr_tag}
+[ -n "${lm_exp}" ] || lm_exp=${expdir}/lm_${lm_tag}
+tok_suffix=${token_type}
+[ "${token_type}" = bpe ] && tok_suffix+=${nbpe}
+[ -n "${asr_stats_dir}" ] || asr_stats_dir=${expdir}/asr_stats_raw_${lang}_${tok_suffix}
+[ -n "${lm_stats_dir}" ] || lm_stats_dir=${expdir}/lm_stats_${lang}_${tok_suffix}
+if [ -z "${inference_tag}" ]; then
+    if [ -n "${inference_config}" ]; then
+        inference_tag=$(basename "${inference_config}" .yaml)
+    else
+        inference_tag=inference
+    fi
+    [[ ${inference_tag} == decode* ]] || inference_tag=decode_${inference_tag}
+    if ${use_lm}; then inference_tag+="_lm_${lm_tag}_${inference_lm%.pth}"; fi
+    inference_tag+="_asr_model_${inference_asr_model%.pth}"
+fi
+
+# Common tokenizer options shared by the ASR and LM tasks.
+tok_opts=(--token_type "${token_type}" --token_list "${token_list}" --bpemodel "${bpemodel}"
+          --non_linguistic_symbols none --cleaner none --g2p none)
+read -r -a asr_extra <<<"${asr_args}"
+read -r -a lm_extra <<<"${lm_args}"
+read -r -a inference_extra <<<"${inference_args}"
+
+# is_done MARKER: true when the stage can be skipped.
+is_done() { ${skip_done} && [ -f "$1" ]; }
+
+# Training command (stage 5 and 8): $1 = module, $2 = log, rest = arguments.
+# Picks ESPnet's launch mode: one process, GPU spawn on one node, torchrun + gloo on CPU,
+# or srun on several Slurm nodes.
+run_training() {
+    local module=$1 logfile=$2
+    shift 2
+    if [ "${num_nodes}" -gt 1 ]; then
+        ${cuda_cmd} --gpu "${ngpu}" --num_nodes "${num_nodes}" "${logfile}" \
+            slurm_ddp.sh ${python} -m "${module}" --ngpu "${ngpu}" \
+            --multiprocessing_distributed true --dist_launcher slurm \
+            --dist_init_method env:// "$@"
+    elif [ "${dist_procs}" -gt 1 ]; then
+        # CPU only: ESPnet compares LOCAL_RANK with CUDA_VISIBLE_DEVICES even with --ngpu 0.
+        ${train_cmd} "${logfile}" env -u CUDA_VISIBLE_DEVICES \
+            ${python} -m torch.distributed.run --standalone --nproc_per_node "${dist_procs}" \
+            -m "${module}" --ngpu 0 --dist_backend gloo --multiprocessing_distributed false "$@"
+    elif [ "${ngpu}" -gt 1 ]; then
+        ${cuda_cmd} --gpu "${ngpu}" "${logfile}" \
+            ${python} -m "${module}" --ngpu "${ngpu}" --multiprocessing_distributed true "$@"
+    elif [ "${ngpu}" -eq 1 ]; then
+        ${cuda_cmd} --gpu 1 "${logfile}" ${python} -m "${module}" --ngpu 1 "$@"
+    else
+        ${train_cmd} "${logfile}" ${python} -m "${module}" --ngpu 0 "$@"
+    fi
+}
+
+# Stats collection (stage 4 and 7) split over nj jobs, then aggregated.
+# $1 = module, $2 = train key table, $3 = valid key table, $4 = output dir, rest = args.
+collect_stats() {
+    local module=$1 train_keys=$2 valid_keys=$3 out=$4 n_train n_valid n
+    shift 4
+    local logdir=${out}/logdir
+    rm -rf "${logdir}"
+    mkdir -p "${logdir}"
+    n_train=$(${python} -m espnet_lowrank.bin.recipe_tools split "${train_keys}" "${logdir}" "${nj}" --prefix train)
+    n_valid=$(${python} -m espnet_lowrank.bin.recipe_tools split "${valid_keys}" "${logdir}" "${nj}" --prefix valid)
+    n=$(( n_train < n_valid ? n_train : n_valid ))
+    if [ "${n}" -lt "${n_train}" ]; then  # re-split train so both have n parts
+        rm -f "${logdir}"/train.*.scp
+        ${python} -m espnet_lowrank.bin.recipe_tools split "${train_keys}" "${logdir}" "${n}" --prefix train >/dev/null
+    fi
+    if [ "${n}" -lt "${n_valid}" ]; then
+        rm -f "${logdir}"/valid.*.scp
+        ${python} -m espnet_lowrank.bin.recipe_tools split "${valid_keys}" "${logdir}" "${n}" --prefix valid >/dev/null
+    fi
+    log "Collecting stats with ${n} job(s): ${logdir}/stats.*.log"
+    ${train_cmd} JOB=1:"${n}" "${logdir}/stats.JOB.log" \
+        ${python} -m "${module}" --collect_stats true --ngpu 0 \
+        --train_shape_file "${logdir}/train.JOB.scp" --valid_shape_file "${logdir}/valid.JOB.scp" \
+        --output_dir "${logdir}/stats.JOB" "$@"
+    local inputs=()
+    for ((i = 1; i <= n; i++)); do inputs+=(--input_dir "${logdir}/stats.${i}"); done
+    ${python} -m espnet2.bin.aggregate_stats_dirs "${inputs[@]}" --output_dir "${out}"
+}
+
+log "$0 ${run_args}"
+log "asr_exp=${asr_exp} lm_exp=${lm_exp} token_list=${token_list} backend=${cmd_backend:-?}"
+
+# ---------------------------------------------------------------- stage 1
+if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
+    all_present=true
+    for dset in "${train_set}" "${valid_set}" "${test_set_list[@]}"; do
+        for f in wav.scp text utt2spk; do
+            [ -f "data/${dset}/${f}" ] || all_present=false
+        done
+    done
+    if ${skip_done} && ${all_present}; then
+        log "Stage 1: skipped (data/{${train_set},${valid_set},${test_sets// /,}} exist)"
+    else
+        log "Stage 1: data preparation: local/data.sh ${local_data_opts}"
+        [ -x local/data.sh ] || [ -f local/data.sh ] || { log "Error: local/data.sh not found in ${PWD}"; exit 1; }
+        # shellcheck disable=SC2086
+        python="${python}" bash local/data.sh ${local_data_opts}
+    fi
+fi
+
+# ---------------------------------------------------------------- stage 2
+if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
+    for dset in "${train_set}" "${valid_set}" "${test_set_list[@]}"; do
+        out=${data_feats}/${dset}
+        if is_done "${out}/.done"; then
+            log "Stage 2: skipped ${dset} (${out}/.done exists)"; continue
+        fi
+        opts=(--fs "${fs}")
+        if [ "${dset}" = "${train_set}" ]; then  # as ESPnet: only training data is filtered
+            opts+=(--min-sec "${min_wav_duration}" --max-sec "${max_wav_duration}" --drop-empty-text)
+        fi
+        log "Stage 2: formatting data/${dset} -> ${out}"
+        rm -rf "${out}"
+        ${python} -m espnet_lowrank.bin.recipe_tools format-data "data/${dset}" "${out}" "${opts[@]}"
+        touch "${out}/.done"
+    done
+fi
+
+# ---------------------------------------------------------------- stage 3
+if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
+    if is_done "${token_listdir}/.done"; then
+        log "Stage 3: skipped (${token_list} exists)"
+    else
+        log "Stage 3: ${token_type} token list from ${bpe_train_text} -> ${token_listdir}"
+        rm -rf "${token_listdir}"
+        ${python} -m espnet_lowrank.bin.recipe_tools token-list --token-type "${token_type}" \
+            --text "${bpe_train_text}" --out-dir "${token_listdir}" --nbpe "${nbpe}" --bpemode "${bpemode}"
+        touch "${token_listdir}/.done"
+    fi
+fi
+
+lm_train_opts=()
+[ -n "${lm_config}" ] && lm_train_opts+=(--config "${lm_config}")
+lm_train_all=${data_feats}/lm_train.txt  # all of --lm_train_text, made in stage 4
+lm_train_opts+=("${tok_opts[@]}" --use_preprocessor true
+    --train_data_path_and_name_and_type "${lm_train_all},text,text"
+    --valid_data_path_and_name_and_type "${lm_dev_text},text,text")
+
+# ---------------------------------------------------------------- stage 4-6 (LM)
+if ${use_lm}; then
+    if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
+        if is_done "${lm_stats_dir}/.done"; then
+            log "Stage 4: skipped (${lm_stats_dir}/.done exists)"
+        else
+            log "Stage 4: LM statistics -> ${lm_stats_dir}"
+            rm -rf "${lm_stats_dir}"
+            read -r -a lm_texts <<<"${lm_train_text}"
+            log "Stage 4: LM training text ${lm_train_all} from ${lm_texts[*]}"
+            cat "${lm_texts[@]}" | awk 'NF > 1' >"${lm_train_all}"
+            collect_stats espnet_lowrank.bin.lm_train "${lm_train_all}" "${lm_dev_text}" \
+                "${lm_stats_dir}" "${lm_train_opts[@]}" "${lm_extra[@]}"
+            ${python} -m espnet_lowrank.bin.recipe_tools text-shape "${lm_stats_dir}/train/text_shape" \
+                "${token_list}" "${lm_stats_dir}/train/text_shape.${token_type}"
+            ${python} -m espnet_lowrank.bin.recipe_tools text-shape "${lm_stats_dir}/valid/text_shape" \
+                "${token_list}" "${lm_stats_dir}/valid/text_shape.${token_type}"
+            touch "${lm_stats_dir}/.done"
+        fi
+    fi
+    if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
+        if is_done "${lm_exp}/.done"; then
+            log "Stage 5: skipped (${lm_exp}/.done exists)"
+        else
+            log "Stage 5: LM training -> ${lm_exp} (log: ${lm_exp}/train.log)"
+            mkdir -p "${lm_exp}"
+            run_training espnet_lowrank.bin.lm_train "${lm_exp}/train.log" \
+                "${lm_train_opts[@]}" \
+                --train_shape_file "${lm_stats_dir}/train/text_shape.${token_type}" \
+                --valid_shape_file "${lm_stats_dir}/valid/text_shape.${token_type}" \
+                --fold_length 150 --resume true --use_matplotlib false \
+                --output_dir "${lm_exp}" "${lm_extra[@]}"
+            touch "${lm_exp}/.done"
+        fi
+    fi
+    if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
+        ppl_dir=${lm_exp}/perplexity_$(basename "$(dirname "${lm_test_text}")")
+        if is_done "${ppl_dir}/.done"; then
+            log "Stage 6: skipped (${ppl_dir}/.done exists)"
+        else
+            log "Stage 6: LM perplexity on ${lm_test_text} -> ${ppl_dir}"
+            rm -rf "${ppl_dir}"
+            mkdir -p "${ppl_dir}"
+            ${train_cmd} "${ppl_dir}/ppl.log" ${python} -m espnet_lowrank.bin.lm_calc_perplexity \
+                --ngpu "$([ "${ngpu}" -gt 0 ] && echo 1 || echo 0)" \
+                --data_path_and_name_and_type "${lm_test_text},text,text" \
+                --train_config "${lm_exp}/config.yaml" --model_file "${lm_exp}/${inference_lm}" \
+                --output_dir "${ppl_dir}"
+            log "Stage 6: perplexity $(cat "${ppl_dir}/ppl")"
+            touch "${ppl_dir}/.done"
+        fi
+    fi
+else
+    log "Stages 4-6: skipped (--use_lm false)"
+fi
+
+# ---------------------------------------------------------------- stage 7-8 (ASR)
+asr_data_opts=(--train_data_path_and_name_and_type "${data_feats}/${train_set}/wav.scp,speech,sound"
+    --train_data_path_and_name_and_type "${data_feats}/${train_set}/text,text,text"
+    --valid_data_path_and_name_and_type "${data_feats}/${valid_set}/wav.scp,speech,sound"
+    --valid_data_path_and_name_and_type "${data_feats}/${valid_set}/text,text,text")
+asr_common_opts=()
+[ -n "${asr_config}" ] && asr_common_opts+=(--config "${asr_config}")
+asr_common_opts+=("${tok_opts[@]}" --use_preprocessor true --frontend_conf "fs=${fs}")
+
+if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
+    if is_done "${asr_stats_dir}/.done"; then
+        log "Stage 7: skipped (${asr_stats_dir}/.done exists)"
+    else
+        log "Stage 7: ASR statistics -> ${asr_stats_dir}"
+        rm -rf "${asr_stats_dir}"
+        collect_stats espnet_lowrank.bin.asr_train "${data_feats}/${train_set}/wav.scp" \
+            "${data_feats}/${valid_set}/wav.scp" "${asr_stats_dir}" \
+            "${asr_common_opts[@]}" "${asr_data_opts[@]}" "${asr_extra[@]}"
+        for part in train valid; do
+            ${python} -m espnet_lowrank.bin.recipe_tools text-shape "${asr_stats_dir}/${part}/text_shape" \
+                "${token_list}" "${asr_stats_dir}/${part}/text_shape.${token_type}"
+        done
+        touch "${asr_stats_dir}/.done"
+    fi
+fi
+
+if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
+    if is_done "${asr_exp}/.done"; then
+        log "Stage 8: skipped (${asr_exp}/.done exists)"
+    else
+        norm_opts=()
+        if [ "${feats_normalize}" = global_mvn ]; then
+            norm_opts=(--normalize global_mvn --normalize_conf "stats_file=${asr_stats_dir}/train/feats_stats.npz")
+        elif [ -n "${feats_normalize}" ]; then
+            norm_opts=(--normalize "${feats_normalize}")
+        fi
+        if [ -f "${asr_exp}/checkpoint.pth" ]; then
+            done_epochs=$(${python} -m espnet_lowrank.bin.recipe_tools checkpoint-epoch "${asr_exp}/checkpoint.pth")
+            log "Stage 8: resuming from ${asr_exp}/checkpoint.pth (${done_epochs} epoch(s) done)"
+        fi
+        log "Stage 8: ASR training -> ${asr_exp} (log: ${asr_exp}/train.log)"
+        mkdir -p "${asr_exp}"
+        run_training espnet_lowrank.bin.asr_train "${asr_exp}/train.log" \
+            "${asr_common_opts[@]}" "${norm_opts[@]}" "${asr_data_opts[@]}" \
+            --train_shape_file "${asr_stats_dir}/train/speech_shape" \
+            --train_shape_file "${asr_stats_dir}/train/text_shape.${token_type}" \
+            --valid_shape_file "${asr_stats_dir}/valid/speech_shape" \
+            --valid_shape_file "${asr_stats_dir}/valid/text_shape.${token_type}" \
+            --fold_length 80000 --fold_length 150 --resume true --use_matplotlib false \
+            --output_dir "${asr_exp}" "${asr_extra[@]}"
+        [ -e "${asr_exp}/${inference_asr_model}" ] || {
+            log "Error: training finished but ${asr_exp}/${inference_asr_model} is missing"
+            log "(set --inference_asr_model to a file the trainer wrote, e.g. valid.loss.best.pth)"
+            exit 1
+        }
+        touch "${asr_exp}/.done"
+    fi
+fi
+
+# ---------------------------------------------------------------- stage 9 (decoding)
+if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
+    dec_opts=()
+    [ -n "${inference_config}" ] && dec_opts+=(--config "${inference_config}")
+    if ${use_lm}; then
+        dec_opts+=(--lm_train_config "${lm_exp}/config.yaml" --lm_file "${lm_exp}/${inference_lm}")
+    fi
+    for dset in "${test_set_list[@]}"; do
+        dir=${asr_exp}/${inference_tag}/${dset}
+        if is_done "${dir}/.done"; then
+            log "Stage 9: skipped ${dset} (${dir}/.done exists)"; continue
+        fi
+        logdir=${dir}/logdir
+        rm -rf "${dir}"
+        mkdir -p "${logdir}"
+        n=$(${python} -m espnet_lowrank.bin.recipe_tools split "${data_feats}/${dset}/wav.scp" \
+            "${logdir}" "${inference_nj}" --prefix keys)
+        log "Stage 9: decoding ${dset} with ${n} job(s) -> ${dir} (logs: ${logdir}/asr_inference.*.log)"
+        # shellcheck disable=SC2206  # the job commands are word lists by design
+        if [ "${ngpu}" -gt 0 ]; then _cmd=(${cuda_cmd} --gpu 1); _ngpu=1; else _cmd=(${decode_cmd}); _ngpu=0; fi
+        "${_cmd[@]}" JOB=1:"${n}" "${logdir}/asr_inference.JOB.log" \
+            ${python} -m espnet_lowrank.bin.asr_inference --batch_size 1 --ngpu "${_ngpu}" \
+            --nbest "${nbest}" \
+            --data_path_and_name_and_type "${data_feats}/${dset}/wav.scp,speech,sound" \
+            --key_file "${logdir}/keys.JOB.scp" \
+            --asr_train_config "${asr_exp}/config.yaml" \
+            --asr_model_file "${asr_exp}/${inference_asr_model}" \
+            --output_dir "${logdir}/output.JOB" "${dec_opts[@]}" "${inference_extra[@]}"
+        job_dirs=()
+        for ((i = 1; i <= n; i++)); do job_dirs+=("${logdir}/output.${i}"); done
+        ${python} -m espnet_lowrank.bin.recipe_tools merge-decode --keys "${data_feats}/${dset}/wav.scp" \
+            --out-dir "${dir}" "${job_dirs[@]}"
+        touch "${dir}/.done"
+    done
+fi
+
+# ---------------------------------------------------------------- stage 10 (scoring)
+if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
+    for dset in "${test_set_list[@]}"; do
+        dir=${asr_exp}/${inference_tag}/${dset}
+        for unit in word char; do
+            metric=$([ "${unit}" = word ] && echo wer || echo cer)
+            out=${dir}/score_${metric}
+            if is_done "${out}/.done"; then
+                log "Stage 10: skipped ${dset} ${metric} (${out}/.done exists)"; continue
+            fi
+            log "Stage 10: scoring ${dset} (${metric}) -> ${out}/result.txt"
+            ${python} -m espnet_lowrank.bin.score --ref "${data_feats}/${dset}/text" \
+                --hyp "${dir}/1best_recog/text" --out-dir "${out}" --unit "${unit}"
+            touch "${out}/.done"
+        done
+    done
+fi
+
+# ---------------------------------------------------------------- stage 11 (RESULTS.md)
+if [ "${stage}" -le 11 ] && [ "${stop_stage}" -ge 11 ]; then
+    if ${skip_done} && [ -f "${asr_exp}/RESULTS.md" ] \
+        && [ -z "$(find "${asr_exp}" -name result.txt -newer "${asr_exp}/RESULTS.md")" ]; then
+        log "Stage 11: skipped (${asr_exp}/RESULTS.md is newer than every score)"
+    else
+        log "Stage 11: ${asr_exp}/RESULTS.md and ./RESULTS.md (all of ${expdir})"
+        # A folder holding only this model, so its RESULTS.md (packed with it) is its own.
+        one_model=$(mktemp -d)
+        ln -s "$(cd "${asr_exp}" && pwd)" "${one_model}/$(basename "${asr_exp}")"
+        ${python} -m espnet_lowrank.bin.make_results --exp-dir "${one_model}" --out "${asr_exp}/RESULTS.md"
+        rm -rf "${one_model}"
+        ${python} -m espnet_lowrank.bin.make_results --exp-dir "${expdir}" --out RESULTS.md
+    fi
+fi
+
+packed_model=${asr_exp}/$(basename "${asr_exp}")_${inference_asr_model%.pth}.zip
+# ---------------------------------------------------------------- stage 12 (packing)
+if [ "${stage}" -le 12 ] && [ "${stop_stage}" -ge 12 ]; then
+    if is_done "${packed_model}" && [ "${packed_model}" -nt "${asr_exp}/RESULTS.md" ]; then
+        log "Stage 12: skipped (${packed_model} is newer than RESULTS.md)"
+    else
+        log "Stage 12: packing -> ${packed_model}"
+        pack_opts=(--asr_train_config "${asr_exp}/config.yaml"
+            --asr_model_file "${asr_exp}/${inference_asr_model}"
+            --option "${asr_exp}/RESULTS.md")
+        if [ "${feats_normalize}" = global_mvn ]; then
+            pack_opts+=(--option "${asr_stats_dir}/train/feats_stats.npz")
+        fi
+        [ "${token_type}" = bpe ] && pack_opts+=(--option "${bpemodel}")
+        if ${use_lm}; then
+            pack_opts+=(--lm_train_config "${lm_exp}/config.yaml" --lm_file "${lm_exp}/${inference_lm}")
+        fi
+        ${python} -m espnet_lowrank.bin.pack asr "${pack_opts[@]}" --outpath "${packed_model}"
+    fi
+fi
+
+# ---------------------------------------------------------------- stage 13 (upload)
+if [ "${stage}" -le 13 ] && [ "${stop_stage}" -ge 13 ]; then
+    if ${skip_upload}; then
+        log "Stage 13: skipped (--skip_upload true)"
+    else
+        up_opts=(--packed-zip "${packed_model}" --results-md "${asr_exp}/RESULTS.md")
+        if [ -n "${hf_repo}" ] && [ -n "${HF_TOKEN:-}" ]; then
+            log "Stage 13: uploading ${packed_model} to https://huggingface.co/${hf_repo}"
+            ${python} -m espnet_lowrank.bin.upload "${up_opts[@]}" --hf-repo "${hf_repo}"
+        else
+            repo=${hf_repo:-espnet_lowrank/$(basename "${asr_exp}" | tr -c 'A-Za-z0-9._\n-' '_')}
+            out=${asr_exp}/hf_upload_dry_run
+            if is_done "${out}/.done" && [ "${out}/.done" -nt "${packed_model}" ]; then
+                log "Stage 13: skipped (${out} is newer than ${packed_model})"
+            else
+                log "Stage 13: dry run (needs --hf_repo and \$HF_TOKEN to upload) -> ${out}"
+                rm -rf "${out}"
+                ${python} -m espnet_lowrank.bin.upload "${up_opts[@]}" --hf-repo "${repo}" --dry-run "${out}"
+                touch "${out}/.done"
+            fi
+        fi
+    fi
+fi
+
+log "Successfully finished. [elapsed=${SECONDS}s]"

@@ -1,0 +1,122 @@
+"""Python steps of ``egs2/TEMPLATE/asr1/asr.sh`` (one sub-command per step).
+
+Examples::
+
+    python -m espnet_lowrank.bin.recipe_tools format-data data/train dump/raw/train \\
+        --fs 16000 --min-sec 0.1 --max-sec 20 --drop-empty-text
+    python -m espnet_lowrank.bin.recipe_tools token-list --token-type bpe --nbpe 30 \\
+        --text dump/raw/train/text --out-dir data/token_list/bpe_unigram30
+    python -m espnet_lowrank.bin.recipe_tools split dump/raw/train/wav.scp LOGDIR 4
+    python -m espnet_lowrank.bin.recipe_tools text-shape STATS/train/text_shape TOKENS OUT
+    python -m espnet_lowrank.bin.recipe_tools checkpoint-epoch exp/asr_x/checkpoint.pth
+    python -m espnet_lowrank.bin.recipe_tools merge-decode --keys dump/raw/test/wav.scp \\
+        --out-dir DECODE/test DECODE/test/logdir/output.{1,2}
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m espnet_lowrank.bin.recipe_tools",
+        description="Data, token-list, split and merge steps of the asr.sh stage driver.",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    f = sub.add_parser("format-data", help="stage 2: Kaldi data dir -> dump/raw/<set>")
+    f.add_argument("src", help="Kaldi data dir (wav.scp, text, utt2spk)")
+    f.add_argument("dst", help="output dir, e.g. dump/raw/train")
+    f.add_argument("--fs", type=int, default=16000, help="target sampling rate (Hz)")
+    f.add_argument("--min-sec", type=float, default=None, help="drop shorter utterances")
+    f.add_argument("--max-sec", type=float, default=None, help="drop longer utterances")
+    f.add_argument("--drop-empty-text", action="store_true")
+
+    t = sub.add_parser("token-list", help="stage 3: tokens.txt (+ bpe.model)")
+    t.add_argument("--token-type", choices=("bpe", "char", "word"), required=True)
+    t.add_argument("--text", required=True, help="Kaldi text table to learn tokens from")
+    t.add_argument("--out-dir", required=True, help="writes tokens.txt (and bpe.model)")
+    t.add_argument("--nbpe", type=int, default=None, help="SentencePiece vocabulary size")
+    t.add_argument("--bpemode", default="unigram", choices=("unigram", "bpe", "char", "word"))
+
+    s = sub.add_parser("split", help="split a key table into N parts (keys.J.scp)")
+    s.add_argument("table")
+    s.add_argument("out_dir")
+    s.add_argument("n", type=int)
+    s.add_argument("--prefix", default="keys")
+
+    h = sub.add_parser("text-shape", help="append the vocabulary size to a text_shape file")
+    h.add_argument("text_shape")
+    h.add_argument("token_list")
+    h.add_argument("out")
+
+    c = sub.add_parser("checkpoint-epoch", help="finished epochs in a checkpoint.pth")
+    c.add_argument("checkpoint")
+
+    m = sub.add_parser("merge-decode", help="stage 9: merge {n}best_recog of split jobs")
+    m.add_argument("job_dirs", nargs="+")
+    m.add_argument("--out-dir", required=True)
+    m.add_argument("--keys", required=True, help="table whose keys were decoded")
+    return p
+
+
+def _run(args: argparse.Namespace) -> str:
+    if args.command == "format-data":
+        from espnet_lowrank.recipe.format_data import format_data_dir
+
+        report = format_data_dir(
+            args.src, args.dst, args.fs, args.min_sec, args.max_sec, args.drop_empty_text
+        )
+        return report.summary(args.src)
+    if args.command == "token-list":
+        from espnet_lowrank.recipe.token_list import build_token_list, read_text_column, train_bpe
+
+        texts = read_text_column(args.text)
+        out = Path(args.out_dir)
+        bpemodel = None
+        if args.token_type == "bpe":
+            if args.nbpe is None:
+                raise ValueError("--token-type bpe needs --nbpe")
+            bpemodel = train_bpe(texts, out / "bpe", args.nbpe, args.bpemode)
+        tokens = build_token_list(texts, args.token_type, out / "tokens.txt", bpemodel)
+        return f"wrote {out / 'tokens.txt'} ({len(tokens)} tokens)"
+    if args.command == "split":
+        from espnet_lowrank.recipe.split import split_table
+
+        n = split_table(args.table, args.out_dir, args.n, args.prefix)
+        print(n)  # the shell reads the effective job count from stdout
+        return f"split {args.table} into {n} part(s) in {args.out_dir}"
+    if args.command == "text-shape":
+        from espnet_lowrank.recipe.shapes import append_vocab_size
+
+        append_vocab_size(args.text_shape, args.token_list, args.out)
+        return f"wrote {args.out}"
+    if args.command == "checkpoint-epoch":
+        from espnet_lowrank.recipe.resume import checkpoint_epoch
+
+        epoch = checkpoint_epoch(args.checkpoint)
+        print(epoch)
+        return f"{args.checkpoint}: {epoch} epoch(s) finished"
+    from espnet_lowrank.recipe.merge_decode import merge_decode_dirs
+
+    names = merge_decode_dirs(args.job_dirs, args.out_dir, args.keys)
+    return f"merged {', '.join(names)} of {len(args.job_dirs)} job(s) into {args.out_dir}"
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = get_parser().parse_args(argv)
+    try:
+        message = _run(args)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"recipe_tools {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    print(message, file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
