@@ -19,7 +19,7 @@ case "${smoke}" in
         lm_config=conf/train_lm_smoke.yaml
         local_data_opts="--smoke true"
         token_type=char
-        nbpe=0
+        nbpe=30  # unused with char tokens
         nj=2
         inference_nj=2
         ;;
