@@ -28,7 +28,6 @@ inference_config=conf/decode_asr.yaml
     --token_type bpe \
     --nbpe 5000 \
     --max_wav_duration 30 \
-    --speed_perturb_factors "0.9 1.0 1.1" \
     --asr_config "${asr_config}" \
     --lm_config "${lm_config}" \
     --use_lm true \
