@@ -114,8 +114,9 @@ class LoRALMTask(LMTask):
     def print_config(cls, file=None) -> None:
         """``--print_config`` to the *current* ``sys.stdout``.
 
-        ESPnet binds ``file=sys.stdout`` when ``abs_task`` is imported; if that
-        import ran under a stdout redirect, its output would be lost.
+        ESPnet binds ``file=sys.stdout`` when ``abs_task`` is imported; when the
+        stream was swapped since (pytest's capture, a notebook), output would go
+        to the old one.
         """
         super().print_config(file=file if file is not None else sys.stdout)
 
