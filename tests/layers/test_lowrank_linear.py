@@ -144,11 +144,13 @@ def test_espnet_initialize_keeps_factor_scale():
     assert torch.count_nonzero(layer.bias) == 0  # ESPnet zeroes biases, we keep that
 
 
-def test_inference_uses_cached_merged_weight_and_invalidates_it():
+def test_inference_merges_only_near_break_even_and_invalidates_the_cache():
     torch.manual_seed(0)
-    layer = LowRankLinear(8, 6, rank=2).eval()
-    x = torch.randn(3, 8)  # 3 tokens < merge_below_tokens
+    saving = LowRankLinear(64, 64, rank=4).eval()  # rho = 0.125: stays factorized
+    layer = LowRankLinear(8, 6, rank=4).eval()  # rho = 4*14/48 > 1: merged is cheaper
+    x = torch.randn(3, 8)
     with torch.no_grad():
+        assert not saving._use_merged() and layer._use_merged()
         y1 = layer(x)
         w1 = layer.cached_merged_weight()
         assert layer.cached_merged_weight() is w1  # reused
@@ -158,28 +160,31 @@ def test_inference_uses_cached_merged_weight_and_invalidates_it():
         assert w2 is not w1
         torch.testing.assert_close(w2, layer.U @ layer.V)
         torch.testing.assert_close(layer(x), x @ (layer.U @ layer.V).T + layer.bias)
-    other = LowRankLinear(8, 6, rank=2)
+    other = LowRankLinear(8, 6, rank=4)
     layer.load_state_dict(other.state_dict())
     with torch.no_grad():
         torch.testing.assert_close(layer(x), other.eval()(x))
     # training (autograd) never uses the cache: gradients reach the factors
     layer.train()
+    assert not layer._use_merged()
     layer(x).sum().backward()
     assert layer.U.grad is not None and layer.V.grad is not None
 
 
-def test_merged_and_factorized_paths_agree_for_every_token_count():
+def test_merged_and_factorized_paths_agree():
     torch.manual_seed(0)
-    layer = LowRankLinear(32, 24, rank=5).eval()
-    conv = LowRankPointwiseConv1d(32, 24, rank=5).eval()
-    for tokens in (1, 15, 16, 300):
-        x = torch.randn(tokens, 32)
-        with torch.no_grad():
-            torch.testing.assert_close(
-                layer(x), F.linear(F.linear(x, layer.V), layer.U, layer.bias), atol=1e-5, rtol=1e-5
-            )
-            xc = torch.randn(1, 32, tokens)
-            torch.testing.assert_close(conv(xc), conv.to_conv()(xc), atol=1e-5, rtol=1e-5)
+    for rank in (2, 6):
+        layer = LowRankLinear(8, 6, rank=min(rank, 6)).eval()
+        conv = LowRankPointwiseConv1d(8, 6, rank=min(rank, 6)).eval()
+        for tokens in (1, 300):
+            x = torch.randn(tokens, 8)
+            xc = torch.randn(1, 8, tokens)
+            with torch.no_grad():
+                torch.testing.assert_close(
+                    layer(x), F.linear(F.linear(x, layer.V), layer.U, layer.bias),
+                    atol=1e-5, rtol=1e-5,
+                )  # fmt: skip
+                torch.testing.assert_close(conv(xc), conv.to_conv()(xc), atol=1e-5, rtol=1e-5)
 
 
 @pytest.mark.slow
@@ -193,3 +198,7 @@ def test_works_under_torch_compile():
     assert layer.U.grad is not None
     with torch.no_grad():
         torch.testing.assert_close(compiled(x[:2]), layer(x[:2]))
+    merged = torch.compile(LowRankLinear(8, 6, rank=6).eval())  # the cached merged path
+    with torch.no_grad():
+        x8 = torch.randn(5, 8)
+        torch.testing.assert_close(merged(x8), merged._orig_mod.to_linear()(x8))

@@ -1,0 +1,141 @@
+"""Peak memory of training steps, one fresh process per variant (CPU).
+
+``tracemalloc`` does not see torch's allocator, so on CPU the peak resident set size
+(``VmHWM`` in ``/proc/self/status``) is read in a new Python process per
+variant: the current RSS after imports and batch creation is the baseline, the peak
+RSS after building the model and running ``steps`` training steps is the peak; the
+difference is the training footprint (weights, gradients, Adam state, activations,
+allocator slack). The number is only meaningful when the training peak exceeds the
+import-time peak (``resolved``); for tiny models it does not and the ratio is left out. On CUDA,
+``torch.cuda.max_memory_allocated`` is used instead (untested here).
+
+Run as ``python -m espnet_lowrank.bench.memory --kind asr --size mini --rank-map lr_sms``;
+prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from typing import Any, Dict, Optional
+
+
+def _status_mb(field: str) -> float:
+    """``VmHWM`` (peak) or ``VmRSS`` (current) of this process, from ``/proc/self/status``.
+
+    Not ``ru_maxrss``: Linux carries the parent's peak over ``fork``/``exec`` into it,
+    so a child started by a big process would report the parent's peak.
+    """
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024.0  # kB
+    raise RuntimeError(f"/proc/self/status has no {field} line (Linux only)")
+
+
+def _peak_rss_mb() -> float:
+    return _status_mb("VmHWM")
+
+
+def _rss_mb() -> float:
+    return _status_mb("VmRSS")
+
+
+def measure_in_subprocess(
+    kind: str,
+    size: str,
+    rank_map: str,
+    steps: int = 2,
+    threads: Optional[int] = None,
+    device: str = "cpu",
+    batch: Optional[int] = None,
+    seconds: Optional[float] = None,
+) -> Dict[str, Any]:
+    """Run :func:`main` in a fresh interpreter and return its JSON result."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "espnet_lowrank.bench.memory",
+        "--kind",
+        kind,
+        "--size",
+        size,
+        "--rank-map",
+        rank_map,
+        "--steps",
+        str(steps),
+        "--device",
+        device,
+    ]
+    if threads is not None:
+        cmd += ["--threads", str(threads)]
+    if batch is not None:
+        cmd += ["--batch", str(batch)]
+    if seconds is not None:
+        cmd += ["--seconds", str(seconds)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"memory probe failed ({' '.join(cmd)}):\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from espnet_lowrank.bench import models
+
+    p.add_argument("--kind", choices=("asr", "lm"), required=True)
+    p.add_argument(
+        "--size", required=True, choices=sorted(set(models.ASR_SIZES) | set(models.LM_SIZES))
+    )
+    p.add_argument("--rank-map", required=True)
+    p.add_argument("--steps", type=int, default=2)
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--batch", type=int, default=None, help="asr: batch size override")
+    p.add_argument("--seconds", type=float, default=None, help="asr: utterance seconds override")
+    a = p.parse_args(argv)
+
+    import torch
+
+    from espnet_lowrank.bench import steps
+    from espnet_lowrank.bench.timing import pin_threads
+
+    pin_threads(a.threads)
+    if a.kind == "asr":
+        from espnet_lowrank.tasks.asr import LowRankASRTask  # noqa: F401  (imports first)
+
+        size = models.asr_size(a.size, a.batch, a.seconds)
+        batch = models.asr_batch(size, a.device)
+        base, import_peak = _rss_mb(), _peak_rss_mb()
+        model = models.build_asr(size, a.rank_map, a.device)
+        step = steps.asr_train_step(model, batch)
+    else:
+        size = models.LM_SIZES[a.size]
+        inputs, targets = models.lm_batch(size, a.device)
+        base, import_peak = _rss_mb(), _peak_rss_mb()
+        model = models.build_lm(size, a.rank_map, a.device)
+        step = steps.lm_train_step(model, inputs, targets)
+    if a.device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    for _ in range(a.steps):
+        step()
+    peak = _peak_rss_mb()
+    out = {
+        "method": "peak_rss_delta",
+        "baseline_rss_mb": base,
+        "import_peak_rss_mb": import_peak,
+        "peak_rss_mb": peak,
+        "peak_mb": peak - base,
+        "resolved": peak > import_peak,
+    }
+    if a.device == "cuda":
+        out["method"] = "cuda_max_memory_allocated"
+        out["peak_mb"] = torch.cuda.max_memory_allocated() / 2**20
+        out["resolved"] = True
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+"""Side-by-side benchmarks, low-rank vs dense, measured interleaved in one run.
+
+    python -m espnet_lowrank.bin.bench {layer,train,decode,lm,profile} \
+        [--quick] [--device cpu|cuda] [--threads N] [--repeats K] --json OUT
+
+Prints a Markdown table (and, for ``layer``, the missed targets with reasons) and
+writes a JSON list of records. See ``bench/README.md`` for the method.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import List, Optional
+
+from espnet_lowrank.bench import report
+from espnet_lowrank.bench.timing import pin_threads
+
+COMMANDS = ("layer", "train", "decode", "lm", "profile")
+
+
+def _sizes(value: Optional[str], quick: bool, default: List[str], known) -> List[str]:
+    if value is None:
+        return ["quick"] if quick else default
+    sizes = [s for s in value.split(",") if s]
+    for s in sizes:
+        if s not in known:
+            raise SystemExit(f"--sizes: unknown size {s!r}; choose from {sorted(known)}")
+    return sizes
+
+
+def _shapes(value: str) -> List[tuple]:
+    shapes = []
+    for item in value.split(","):
+        try:
+            i, o = item.lower().split("x")
+            shapes.append((int(i), int(o)))
+        except ValueError:
+            raise SystemExit(f"--shapes: {item!r} is not IN x OUT (e.g. 512x2048)") from None
+    return shapes
+
+
+def _numbers(value: str, kind, flag: str) -> list:
+    try:
+        return [kind(v) for v in value.split(",") if v]
+    except ValueError:
+        raise SystemExit(f"{flag}: cannot parse {value!r}") from None
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m espnet_lowrank.bin.bench",
+        description="Low-rank vs dense speed, measured side by side (interleaved).",
+    )
+    p.add_argument("command", choices=COMMANDS)
+    p.add_argument("--quick", action="store_true", help="small sizes for a fast look")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads(N)")
+    p.add_argument("--repeats", type=int, default=5, help="timed samples per variant (>= 5)")
+    p.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
+    p.add_argument("--json", required=True, help="write the records here")
+    p.add_argument(
+        "--sizes",
+        default=None,
+        help="model sizes (train/decode/lm/profile), comma-separated: "
+        "tiny, quick, mini, librispeech; default mini,librispeech (--quick: quick)",
+    )
+    p.add_argument("--shapes", default=None, help="layer: IN x OUT list, e.g. 512x512,512x2048")
+    p.add_argument("--ratios", default=None, help="layer: rank ratios of min(in,out)")
+    p.add_argument("--tokens", default=None, help="layer: token counts, e.g. 1,16,256,4096")
+    p.add_argument("--batch", type=int, default=None, help="ASR benches: batch size override")
+    p.add_argument(
+        "--seconds", type=float, default=None, help="ASR benches: utterance seconds override"
+    )
+    p.add_argument("--no-memory", action="store_true", help="train/lm: skip peak memory")
+    p.add_argument("--beam", type=int, default=5, help="decode: beam size")
+    p.add_argument("--utterances", type=int, default=3, help="decode: utterances")
+    p.add_argument("--rank-map", default="lr_sms", help="profile: rank map for the ceiling")
+    p.add_argument(
+        "--allow-few-repeats",
+        action="store_true",
+        help="accept --repeats < 5 (tests only; numbers are then not reportable)",
+    )
+    return p
+
+
+def main(argv=None) -> List[dict]:
+    args = get_parser().parse_args(argv)
+    if args.repeats < 5 and not args.allow_few_repeats:
+        raise SystemExit(f"--repeats must be >= 5, got {args.repeats}")
+    if args.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise SystemExit("--device cuda: no CUDA device available")
+    threads = pin_threads(args.threads)
+    env = report.environment(threads, args.device)
+    print(
+        f"# bench {args.command}: torch {env['torch']}, {threads} thread(s), "
+        f"device {args.device}, load average {env['loadavg']}",
+        file=sys.stderr,
+    )
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    common = dict(repeats=args.repeats, warmup=args.warmup, device=args.device, log=log)
+
+    if args.command == "layer":
+        from espnet_lowrank.bench import layer
+
+        shapes = (
+            _shapes(args.shapes)
+            if args.shapes
+            else (list(layer.QUICK_SHAPES) if args.quick else layer.full_shapes())
+        )
+        ratios = (
+            _numbers(args.ratios, float, "--ratios")
+            if args.ratios
+            else list(layer.QUICK_RATIOS if args.quick else layer.RATIOS)
+        )
+        tokens = (
+            _numbers(args.tokens, int, "--tokens")
+            if args.tokens
+            else list(layer.QUICK_TOKENS if args.quick else layer.TOKENS)
+        )
+        records = layer.run(
+            shapes, ratios, tokens, min_sample_s=0.005 if args.quick else 0.02, **common
+        )
+        text = report.markdown_table(records, layer.COLUMNS) + "\n\n" + layer.summary(records)
+    elif args.command in ("train", "lm"):
+        from espnet_lowrank.bench import lm, models, train
+
+        mod, known = (train, models.ASR_SIZES) if args.command == "train" else (lm, models.LM_SIZES)
+        sizes = _sizes(args.sizes, args.quick, ["mini", "librispeech"], known)
+        extra = dict(batch=args.batch, seconds=args.seconds) if mod is train else {}
+        records = mod.run(
+            sizes, measure_memory=not args.no_memory, threads=args.threads, **extra, **common
+        )
+        text = report.markdown_table(records, mod.COLUMNS)
+        text += "\n\n" + "\n".join(f"- {r['model']}" for r in records)
+        if records and records[0]["memory_method"]:
+            text += f"\n\nPeak memory method: {records[0]['memory_method']}."
+    elif args.command == "decode":
+        from espnet_lowrank.bench import decode, models
+
+        sizes = _sizes(args.sizes, args.quick, ["mini", "librispeech"], models.ASR_SIZES)
+        records = decode.run(
+            sizes,
+            beam=args.beam,
+            utterances=args.utterances,
+            batch=args.batch,
+            seconds=args.seconds,
+            **common,
+        )
+        text = report.markdown_table(records, decode.COLUMNS)
+        text += "\n\n" + "\n".join(f"- {r['model']}" for r in records)
+    else:
+        from espnet_lowrank.bench import models, profile
+
+        if args.device != "cpu":
+            raise SystemExit("profile: only --device cpu is supported")
+        sizes = _sizes(args.sizes, args.quick, ["mini", "librispeech"], models.ASR_SIZES)
+        records = profile.run(
+            sizes, rank_map=args.rank_map, batch=args.batch, seconds=args.seconds, **common
+        )
+        text = profile.markdown(records)
+
+    for rec in records:
+        rec["environment"] = env
+        rec["repeats"] = args.repeats
+    report.write_json(args.json, records)
+    load = env["loadavg"]
+    if load and load[0] > threads:
+        text += (
+            f"\n\nNote: measured under load (1-min load average {load[0]:.1f} > {threads}"
+            " threads at start): min times are the better guide, medians are noisy."
+        )
+    print(text)
+    return records
+
+
+if __name__ == "__main__":
+    main()
