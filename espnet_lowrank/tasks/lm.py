@@ -6,6 +6,7 @@ import argparse
 
 from espnet_lowrank._espnet_import import import_quietly
 from espnet_lowrank.registry import register
+from espnet_lowrank.tasks.distributed import release_distributed
 from espnet_lowrank.tasks.inline import inline_rank_maps
 
 LMTask = import_quietly("espnet2.tasks.lm")[0].LMTask
@@ -20,3 +21,10 @@ class LowRankLMTask(LMTask):
         model = super().build_model(args)
         inline_rank_maps(args, model, ("lm",))
         return model
+
+    @classmethod
+    def main_worker(cls, args: argparse.Namespace) -> None:
+        try:
+            super().main_worker(args)
+        finally:
+            release_distributed()
