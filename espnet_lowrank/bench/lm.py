@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Sequence
 
 from espnet_lowrank.bench import memory, models, steps
-from espnet_lowrank.bench.timing import speedups, time_interleaved, timing_fields
+from espnet_lowrank.bench.compare import VARIANTS, compare_steps
 
 
 def run(
@@ -22,44 +22,23 @@ def run(
     for name in sizes:
         size = models.LM_SIZES[name]
         inputs, targets = models.lm_batch(size, device)
-        built = {rm: models.build_lm(size, rm, device) for rm in ("dense", "lr_sms")}
-        t = time_interleaved(
+        built = {rm: models.build_lm(size, rm, device) for rm in VARIANTS}
+
+        def peak_memory(rm, name=name):
+            return memory.measure_in_subprocess("lm", name, rm, threads=threads, device=device)
+
+        rec = compare_steps(
+            "lm",
+            name,
+            size.describe(),
+            device,
+            built,
             {rm: steps.lm_train_step(m, inputs, targets) for rm, m in built.items()},
-            repeats=repeats,
-            warmup=warmup,
-            number=1,
-            device=device,
+            repeats,
+            warmup,
+            peak_memory if measure_memory else None,
+            log,
         )
-        rec: Dict[str, Any] = {
-            "bench": "lm",
-            "size": name,
-            "model": size.describe(),
-            "device": device,
-            "dense_params": models.n_params(built["dense"]),
-            "lowrank_params": models.n_params(built["lr_sms"]),
-        }
-        rec["param_ratio"] = rec["dense_params"] / rec["lowrank_params"]
-        rec.update(timing_fields("dense", t["dense"]))
-        rec.update(timing_fields("lowrank", t["lr_sms"]))
-        rec.update(speedups(t["dense"], t["lr_sms"]))
-        log(
-            f"{rec['bench']} {name}: step min {rec['dense_min_ms']:.0f} ms dense, "
-            f"{rec['lowrank_min_ms']:.0f} ms low-rank ({rec['speedup']:.2f}x); measuring memory"
-        )
-        rec["memory_method"] = None
-        rec["dense_peak_mb"] = rec["lowrank_peak_mb"] = rec["memory_ratio"] = None
-        rec["memory_resolved"] = None
-        if measure_memory:
-            mem = {
-                rm: memory.measure_in_subprocess("lm", name, rm, threads=threads, device=device)
-                for rm in ("dense", "lr_sms")
-            }
-            rec["memory_method"] = mem["dense"]["method"]
-            rec["dense_peak_mb"] = mem["dense"]["peak_mb"]
-            rec["lowrank_peak_mb"] = mem["lr_sms"]["peak_mb"]
-            rec["memory_resolved"] = all(m["resolved"] for m in mem.values())
-            if rec["memory_resolved"]:
-                rec["memory_ratio"] = rec["dense_peak_mb"] / rec["lowrank_peak_mb"]
         records.append(rec)
         log(f"lm {name}: step {rec['speedup']:.2f}x, params {rec['param_ratio']:.2f}x")
     return records

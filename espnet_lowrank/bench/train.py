@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Sequence
 
 from espnet_lowrank.bench import memory, models, steps
-from espnet_lowrank.bench.timing import speedups, time_interleaved, timing_fields
+from espnet_lowrank.bench.compare import VARIANTS, compare_steps
 
 TARGET_SPEEDUP = 1.3  # LibriSpeech size (the LR-SMS paper's ASR headline)
 
@@ -30,47 +30,26 @@ def run(
     for name in sizes:
         size = models.asr_size(name, batch, seconds)
         data = models.asr_batch(size, device)
-        built = {rm: models.build_asr(size, rm, device) for rm in ("dense", "lr_sms")}
-        t = time_interleaved(
+        built = {rm: models.build_asr(size, rm, device) for rm in VARIANTS}
+
+        def peak_memory(rm, name=name):
+            return memory.measure_in_subprocess(
+                "asr", name, rm, threads=threads, device=device, batch=batch, seconds=seconds
+            )
+
+        rec = compare_steps(
+            "train",
+            name,
+            size.describe(),
+            device,
+            built,
             {rm: steps.asr_train_step(m, data) for rm, m in built.items()},
-            repeats=repeats,
-            warmup=warmup,
-            number=1,
-            device=device,
+            repeats,
+            warmup,
+            peak_memory if measure_memory else None,
+            log,
         )
-        rec: Dict[str, Any] = {
-            "bench": "train",
-            "size": name,
-            "model": size.describe(),
-            "device": device,
-            "dense_params": models.n_params(built["dense"]),
-            "lowrank_params": models.n_params(built["lr_sms"]),
-        }
         del built
-        rec["param_ratio"] = rec["dense_params"] / rec["lowrank_params"]
-        rec.update(timing_fields("dense", t["dense"]))
-        rec.update(timing_fields("lowrank", t["lr_sms"]))
-        rec.update(speedups(t["dense"], t["lr_sms"]))
-        log(
-            f"{rec['bench']} {name}: step min {rec['dense_min_ms']:.0f} ms dense, "
-            f"{rec['lowrank_min_ms']:.0f} ms low-rank ({rec['speedup']:.2f}x); measuring memory"
-        )
-        rec["memory_method"] = None
-        rec["dense_peak_mb"] = rec["lowrank_peak_mb"] = rec["memory_ratio"] = None
-        rec["memory_resolved"] = None
-        if measure_memory:
-            mem = {
-                rm: memory.measure_in_subprocess(
-                    "asr", name, rm, threads=threads, device=device, batch=batch, seconds=seconds
-                )
-                for rm in ("dense", "lr_sms")
-            }
-            rec["memory_method"] = mem["dense"]["method"]
-            rec["dense_peak_mb"] = mem["dense"]["peak_mb"]
-            rec["lowrank_peak_mb"] = mem["lr_sms"]["peak_mb"]
-            rec["memory_resolved"] = all(m["resolved"] for m in mem.values())
-            if rec["memory_resolved"]:
-                rec["memory_ratio"] = rec["dense_peak_mb"] / rec["lowrank_peak_mb"]
         rec["target"] = (
             f">= {TARGET_SPEEDUP}x step, >= 2x fewer params, lower peak memory"
             if name == "librispeech"
