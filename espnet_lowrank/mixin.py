@@ -60,10 +60,18 @@ class LowRankPartMixin:
     resolved_ranks: Dict[str, Optional[int]]
     rank_map_spec: Dict[str, Any]
 
-    def _apply_rank_map(self, rank_map: RankMapLike, num_blocks: int) -> None:
+    def _apply_rank_map(
+        self, rank_map: RankMapLike, num_blocks: int, where: Optional[str] = None
+    ) -> None:
+        """Resolve ``rank_map`` for this module, factorize it and log the table.
+
+        ``where`` names the option in errors (default ``<part>_conf.rank_map``).
+        """
         assert isinstance(self, nn.Module)
         part = self.RANK_SCHEMA.part
-        spec = load_rank_map(rank_map, part, where=f"{part}_conf.rank_map")
+        title = where or part
+        where = where or f"{part}_conf.rank_map"
+        spec = load_rank_map(rank_map, part, where=where)
         slots = find_slots(self, self.RANK_SCHEMA)
         ranks = resolve(spec, slots, self.RANK_SCHEMA, num_blocks)
         factorize(self, slots, ranks, init=spec["init"])
@@ -72,12 +80,12 @@ class LowRankPartMixin:
         self.resolved_ranks = ranks
         self.rank_map_spec = {k: v for k, v in spec.items() if k != "_where"}
         total = sum(p.numel() for p in self.parameters())
-        logger.info("%s", format_table(slots, ranks, f"{part} ({type(self).__name__})", total))
+        logger.info("%s", format_table(slots, ranks, f"{title} ({type(self).__name__})", total))
         info = summarize(slots, ranks)
         if info["no_saving"]:
             logger.warning(
                 "%s: %d factorized layer(s) save no parameters at their rank: %s",
-                part,
+                where,
                 len(info["no_saving"]),
                 ", ".join(info["no_saving"]),
             )

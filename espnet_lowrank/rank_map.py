@@ -135,16 +135,20 @@ def load_rank_map(value: RankMapLike, part: str, where: str = "rank_map") -> Dic
 
     Args:
         value: preset name, path to a YAML file, a mapping, or ``None`` (= ``dense``).
-        part: ``encoder``, ``decoder`` or ``lm``: the section read from sectioned files.
+        part: ``encoder``, ``decoder`` or ``lm``: the section read from sectioned files;
+            other parts (the AVSR front-ends and fusion) take mappings only.
         where: how error messages name the option (e.g. ``encoder_conf.rank_map``).
 
     Returns:
         A deep copy, with only known top-level keys (checked), ready for :func:`resolve`.
     """
-    if part not in SECTIONS:
-        raise ValueError(f"part must be one of {SECTIONS}, got {part!r}")
     if value is None:
-        value = DENSE
+        value = {"default": DENSE}
+    if isinstance(value, (str, Path)) and part not in SECTIONS:
+        raise RankMapError(
+            f"{where}: presets and rank-map files have {list(SECTIONS)} sections only; "
+            f"give the {part} rank map as a mapping (groups/layers/default), got {value!r}"
+        )
     if isinstance(value, (str, Path)):
         text = str(value)
         path = Path(text)

@@ -44,7 +44,7 @@ def test_full_rank_svd_factorization_reproduces_the_dense_mlp():
 def test_errors():
     with pytest.raises(RankMapError, match="unknown group for the fusion"):
         MLPFusion(4, 4, rank_map={"groups": {"projection": 0.5}})
-    with pytest.raises(RankMapError, match="fusion_conf.rank_map: expected a mapping"):
+    with pytest.raises(RankMapError, match="fusion_conf.rank_map: presets and rank-map files"):
         MLPFusion(4, 4, rank_map="lr_sms")
     with pytest.raises(ValueError, match="equal"):
         MLPFusion(4, 4, hidden_size=8, output_size=8)(torch.randn(1, 3, 4), torch.randn(1, 2, 4))
