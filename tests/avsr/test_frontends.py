@@ -82,7 +82,7 @@ def test_projection_rank_map():
     assert fe.rank_map_config()["resolved"] == {"proj": 2}
     dense = ResNet1dAudioFrontend(**TINY)
     assert type(dense.proj) is torch.nn.Linear
-    with pytest.raises(RankMapError, match="audio_frontend_conf.rank_map: presets and rank-map files"):
+    with pytest.raises(RankMapError, match="audio_frontend_conf.rank_map: presets and rank-map"):
         ResNet1dAudioFrontend(**TINY, rank_map="lr_sms")
     with pytest.raises(RankMapError, match="unknown group"):
         ResNet1dAudioFrontend(**TINY, rank_map={"groups": {"attention": 0.5}})
