@@ -50,6 +50,26 @@ def resolve_config(
     "tokens.txt"]`` when the config (as in recipes) leaves the token list to the
     driver; the vocabulary size comes from it.
     """
+    dense_by_child, parts = _resolve(config, task, extra_args)
+    return sum(dense_by_child.values()), parts
+
+
+def count_children(
+    config: Path | str, task: str = "asr", extra_args: Sequence[str] = ()
+) -> Dict[str, int]:
+    """Parameters of the model ``config`` builds, per top-level child (``encoder``,
+    ``decoder``, ``ctc``, ``frontend``...), low-rank parts at their resolved ranks."""
+    dense_by_child, parts = _resolve(config, task, extra_args)
+    counts = dict(dense_by_child)
+    for part, res in parts.items():
+        counts[part] = res.lowrank_params
+    return counts
+
+
+def _resolve(
+    config: Path | str, task: str, extra_args: Sequence[str]
+) -> Tuple[Dict[str, int], Dict[str, ResolvedPart]]:
+    """Dense parameter counts per top-level child, and the resolved low-rank parts."""
     from espnet_lowrank.convert import _task
 
     with open(config, encoding="utf-8") as f:
@@ -79,7 +99,13 @@ def resolve_config(
         ranks = resolve(load_rank_map(spec, schema.part), slots, schema, module.rank_num_blocks)
         dense = sum(p.numel() for p in module.parameters())
         parts[part] = ResolvedPart(slots, ranks, module.rank_num_blocks, dense)
-    return sum(p.numel() for p in model.parameters()), parts
+    dense_by_child = {
+        name: sum(p.numel() for p in child.parameters()) for name, child in model.named_children()
+    }
+    own = sum(p.numel() for p in model.parameters(recurse=False))
+    if own:
+        dense_by_child[""] = own
+    return dense_by_child, parts
 
 
 def count_config(

@@ -10,7 +10,9 @@ All keys are optional; a key that is absent means "not measured" and shows as
 ``epoch_seconds`` (float)
     mean wall-clock seconds per training epoch.
 ``rtf`` (float)
-    real-time factor of decoding (decode seconds / audio seconds).
+    real-time factor of decoding (decode seconds / audio seconds), mean over sets.
+``rtf_sets`` (object: set name -> float)
+    the real-time factor of each decoded set.
 ``rank_table`` (str)
     a Markdown table of per-layer ranks, printed under the model's section.
 """
@@ -29,6 +31,7 @@ KEYS: Dict[str, tuple] = {
     "epoch_seconds": (int, float),
     "rtf": (int, float),
     "rank_table": (str,),
+    "rtf_sets": (dict,),
 }
 
 
@@ -43,7 +46,11 @@ def validate_model_info(info: Any, where: str) -> Dict[str, Any]:
         if isinstance(value, bool) or not isinstance(value, types):
             names = " or ".join(t.__name__ for t in types)
             raise ValueError(f"{where}: {key} must be {names}, got {value!r}")
-        if key != "rank_table" and value < 0:
+        if key == "rtf_sets":
+            for name, rtf in value.items():
+                if isinstance(rtf, bool) or not isinstance(rtf, (int, float)) or rtf < 0:
+                    raise ValueError(f"{where}: rtf_sets[{name!r}] must be >= 0, got {rtf!r}")
+        elif key != "rank_table" and value < 0:
             raise ValueError(f"{where}: {key} must be >= 0, got {value!r}")
     return dict(info)
 

@@ -70,10 +70,24 @@ def test_comparison_marks_unmeasured_values(tmp_path):
     assert read_model_info(exp / "asr_a")["params_total"] == 1_234_567
     text = render_results(collect(exp), ENV, "test")
     lines = text.splitlines()
-    assert "|asr_a|decode_asr_model_valid.acc.ave|1.23M|n/a|n/a|12.0|0.250|16.7|83.3|" in lines
-    assert "|asr_b|decode_asr_model_valid.acc.ave|n/a|n/a|n/a|n/a|n/a|0.0|n/a|" in lines
+    # WER, CER of test_clean then test_other; CER 3/21 chars ("the" -> "a", spaces count)
+    dec = "decode_asr_model_valid.acc.ave"
+    assert f"|asr_a|{dec}|1.23M|n/a|n/a|12.0|0.250|16.7|14.3|83.3|85.7|" in lines
+    assert "|asr_b|decode_asr_model_valid.acc.ave|n/a|n/a|n/a|n/a|n/a|0.0|n/a|n/a|n/a|" in lines
     assert any(line.startswith("n/a: not measured") for line in lines)
     assert "|q|8|" in lines[lines.index("### Ranks") :]
+
+
+def test_rank_plot_link_and_rescoring_table(tmp_path):
+    exp = _exp(tmp_path)
+    (exp / "asr_a" / "ranks.png").write_bytes(b"png")
+    (exp / "asr_a" / "rescoring_results.md").write_text("### LoRA rescoring\n\n|a|b|\n")
+    lines = render_results(collect(exp), ENV, "test", out_dir=tmp_path).splitlines()
+    a, b = lines.index("## asr_a"), lines.index("## asr_b")
+    assert "![ranks of asr_a](exp/asr_a/ranks.png)" in lines[a:b]
+    assert lines.index("### LoRA rescoring") in range(a, b)
+    lines = render_results(collect(exp), ENV, "test", out_dir=exp / "asr_a").splitlines()
+    assert "![ranks of asr_a](ranks.png)" in lines
 
 
 def test_model_info_rejects_unknown_key_and_bad_type(tmp_path):
@@ -82,6 +96,8 @@ def test_model_info_rejects_unknown_key_and_bad_type(tmp_path):
     (tmp_path / "model_info.json").write_text(json.dumps({"rtf": "fast"}))
     with pytest.raises(ValueError, match=r"model_info.json: rtf must be"):
         read_model_info(tmp_path)
+    with pytest.raises(ValueError, match=r"rtf_sets\['test'\] must be >= 0"):
+        update_model_info(tmp_path / "x", rtf_sets={"test": -1.0})
 
 
 def test_cli(tmp_path, capsys):
