@@ -36,6 +36,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             models,
             environment(Path(args.exp_dir)),
             "python -m espnet_lowrank.bin.make_results",
+            None if args.out == "-" else Path(args.out).resolve().parent,
         )
     except (FileNotFoundError, ValueError) as e:
         print(f"make_results: error: {e}", file=sys.stderr)

@@ -6,6 +6,7 @@ Layout read (as ESPnet's asr.sh writes it)::
     exp/<asr_tag>/model_info.json        (optional; see scoring.model_info)
     exp/<asr_tag>/ranks.png              (optional; linked under the model)
     exp/<asr_tag>/rescoring_results.md   (optional; the LoRA rescoring stages' table)
+    exp/<asr_tag>/rank_analysis/         (optional; rank-analysis plots, suggested map)
 
 Output: an environment header, then per model ``## <asr_tag>`` with ``### WER`` /
 ``### CER`` / ``### TER`` tables ``|dataset|Snt|Wrd|Corr|Sub|Del|Ins|Err|S.Err|``
@@ -33,6 +34,7 @@ HEADER = "|dataset|Snt|Wrd|Corr|Sub|Del|Ins|Err|S.Err|"
 NA = "n/a"
 RANKS_PNG = "ranks.png"
 RESCORING_MD = "rescoring_results.md"
+RANK_ANALYSIS = "rank_analysis"
 
 
 @dataclass
@@ -173,10 +175,18 @@ def render_comparison(models: Sequence[ModelResults]) -> List[str]:
     return lines
 
 
+def _link(path: Path, out_dir: Optional[Path]) -> str:
+    """``path`` relative to ``out_dir`` (symlinked model dirs resolved), POSIX style."""
+    if out_dir is None:
+        return path.as_posix()
+    return Path(os.path.relpath(path.resolve(), out_dir)).as_posix()
+
+
 def render_model(m: ModelResults, out_dir: Optional[Path] = None) -> List[str]:
-    """The model's sclite tables, its rank table and plot (``ranks.png``, linked
-    relative to ``out_dir``, the folder of the RESULTS.md being written) and its
-    rescoring table (``rescoring_results.md``, written by the rescoring stages)."""
+    """The model's sclite tables, its rank table and plot (``ranks.png``), the
+    rank-analysis plots and suggested map (``rank_analysis/``) and its rescoring
+    table (``rescoring_results.md``, written by the rescoring stages). Files are
+    linked relative to ``out_dir``, the folder of the RESULTS.md being written."""
     lines = [f"## {m.tag}", ""]
     for metric in METRICS:
         rows = m.scores.get(metric)
@@ -196,8 +206,15 @@ def render_model(m: ModelResults, out_dir: Optional[Path] = None) -> List[str]:
         lines += ["### Ranks", "", str(table).rstrip(), ""]
     png = m.path / RANKS_PNG
     if png.is_file():
-        link = os.path.relpath(png.resolve(), out_dir) if out_dir is not None else str(png)
-        lines += [f"![ranks of {m.tag}]({Path(link).as_posix()})", ""]
+        lines += [f"![ranks of {m.tag}]({_link(png, out_dir)})", ""]
+    analysis = m.path / RANK_ANALYSIS
+    plots = sorted(analysis.glob("rank_by_depth_*.png"))
+    if plots:
+        lines += ["### Rank analysis", ""]
+        lines += [f"![{p.stem}]({_link(p, out_dir)})" for p in plots] + [""]
+        suggested = analysis / "suggested_rank_map.yaml"
+        if suggested.is_file():
+            lines += [f"Suggested rank map: [{suggested.name}]({_link(suggested, out_dir)})", ""]
     rescoring = m.path / RESCORING_MD
     if rescoring.is_file():
         lines += [rescoring.read_text(encoding="utf-8").rstrip(), ""]

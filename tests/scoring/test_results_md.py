@@ -82,10 +82,17 @@ def test_rank_plot_link_and_rescoring_table(tmp_path):
     exp = _exp(tmp_path)
     (exp / "asr_a" / "ranks.png").write_bytes(b"png")
     (exp / "asr_a" / "rescoring_results.md").write_text("### LoRA rescoring\n\n|a|b|\n")
+    analysis = exp / "asr_a" / "rank_analysis"
+    analysis.mkdir()
+    for name in ("rank_by_depth_stable.png", "suggested_rank_map.yaml"):
+        (analysis / name).write_text("x")
     lines = render_results(collect(exp), ENV, "test", out_dir=tmp_path).splitlines()
     a, b = lines.index("## asr_a"), lines.index("## asr_b")
     assert "![ranks of asr_a](exp/asr_a/ranks.png)" in lines[a:b]
     assert lines.index("### LoRA rescoring") in range(a, b)
+    assert "![rank_by_depth_stable](exp/asr_a/rank_analysis/rank_by_depth_stable.png)" in lines
+    suggested = "exp/asr_a/rank_analysis/suggested_rank_map.yaml"
+    assert f"Suggested rank map: [suggested_rank_map.yaml]({suggested})" in lines
     lines = render_results(collect(exp), ENV, "test", out_dir=exp / "asr_a").splitlines()
     assert "![ranks of asr_a](ranks.png)" in lines
 
