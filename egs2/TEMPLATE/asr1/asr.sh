@@ -64,6 +64,8 @@ asr_args=""
 asr_exp=""
 asr_stats_dir=""
 feats_normalize=global_mvn
+rank_analysis=false      # after training: effective ranks, plots, a suggested rank map
+rank_analysis_args="--suggest stable --param-ratio 0.5"
 
 # Decoding
 inference_config=""
@@ -92,6 +94,8 @@ Options (defaults in brackets):
   --token_type bpe|char|word --nbpe N --bpemode unigram|bpe
   --use_lm true|false --lm_config F --lm_tag T --lm_args "..."
   --asr_config F --asr_tag T --asr_args "..."
+  --rank_analysis true|false --rank_analysis_args "..."  after training: effective ranks,
+                                  plots and a suggested rank map in <asr_exp>/rank_analysis
   --inference_config F --inference_args "..." --inference_asr_model F --nbest N
   --skip_upload true|false --hf_repo user/name
 Jobs run through cmd.sh (cmd_backend=local|slurm); see scripts/run_jobs.sh.
@@ -132,6 +136,7 @@ check_int() {
     [[ $2 =~ ^[0-9]+$ ]] || { log "Error: --$1 must be a non-negative integer, not '$2'"; exit 2; }
 }
 check_bool skip_done "${skip_done}"; check_bool use_lm "${use_lm}"; check_bool skip_upload "${skip_upload}"
+check_bool rank_analysis "${rank_analysis}"
 for v in stage stop_stage ngpu num_nodes dist_procs nj inference_nj nbest nbpe fs; do
     check_int "${v}" "${!v}"
 done
@@ -435,7 +440,24 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
             log "(set --inference_asr_model to a file the trainer wrote, e.g. valid.loss.best.pth)"
             exit 1
         }
+        # Parameters, seconds per epoch and ranks for RESULTS.md (model_info.json, ranks.png).
+        ${python} -m espnet_lowrank.bin.model_info train --exp-dir "${asr_exp}" --plot "${asr_exp}/ranks.png"
         touch "${asr_exp}/.done"
+    fi
+fi
+
+# ---------------------------------------------------------------- stage 8 (rank analysis)
+if ${rank_analysis} && [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
+    out=${asr_exp}/rank_analysis
+    if is_done "${out}/.done"; then
+        log "Stage 8: rank analysis skipped (${out}/.done exists)"
+    else
+        log "Stage 8: rank analysis of ${asr_exp}/${inference_asr_model} -> ${out}"
+        rm -rf "${out}"
+        # shellcheck disable=SC2086  # options are a word list by design
+        ${python} -m espnet_lowrank.bin.rank_analysis "${asr_exp}/${inference_asr_model}" \
+            --config "${asr_exp}/config.yaml" --out-dir "${out}" ${rank_analysis_args}
+        touch "${out}/.done"
     fi
 fi
 
@@ -459,6 +481,7 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
         log "Stage 9: decoding ${dset} with ${n} job(s) -> ${dir} (logs: ${logdir}/asr_inference.*.log)"
         # shellcheck disable=SC2206  # the job commands are word lists by design
         if [ "${ngpu}" -gt 0 ]; then _cmd=(${cuda_cmd} --gpu 1); _ngpu=1; else _cmd=(${decode_cmd}); _ngpu=0; fi
+        dec_start=${SECONDS}
         "${_cmd[@]}" JOB=1:"${n}" "${logdir}/asr_inference.JOB.log" \
             ${python} -m espnet_lowrank.bin.asr_inference --batch_size 1 --ngpu "${_ngpu}" \
             --nbest "${nbest}" \
@@ -471,6 +494,9 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
         for ((i = 1; i <= n; i++)); do job_dirs+=("${logdir}/output.${i}"); done
         ${python} -m espnet_lowrank.bin.recipe_tools merge-decode --keys "${data_feats}/${dset}/wav.scp" \
             --out-dir "${dir}" "${job_dirs[@]}"
+        ${python} -m espnet_lowrank.bin.model_info decode --exp-dir "${asr_exp}" --set "${dset}" \
+            --wall-seconds "$((SECONDS - dec_start))" --jobs "${n}" --fs "${fs}" \
+            --utt2num-samples "${data_feats}/${dset}/utt2num_samples"
         touch "${dir}/.done"
     done
 fi

@@ -1,42 +1,70 @@
 #!/usr/bin/env bash
 # mini_lowrank: a small spoken corpus made on this machine; CPU-sized low-rank ASR.
-#   ./run.sh                 full mini recipe: the full-rank baseline, then LR-SMS
-#   ./run.sh --smoke true    CI: every stage on a tiny corpus with tiny models
+#   ./run.sh                   the full-rank baseline (with its rank analysis), then LR-SMS
+#   ./run.sh --ablations true  also the ablations of conf/tuning/ (after the two above)
+#   ./run.sh --suggested true  also a model with the rank map suggested by the rank analysis
+#   ./run.sh --smoke true      CI: every stage on a tiny corpus with tiny models
 # Other options go to asr.sh (e.g. --stage 8 --ngpu 1 --python .venv/bin/python);
-# finished stages are skipped, so the second model reuses data, tokens, LM and stats.
+# finished stages are skipped, so later models reuse data, tokens, LM and stats.
 set -euo pipefail
 
 smoke=false
-if [ $# -ge 2 ] && [ "$1" = --smoke ]; then smoke=$2; shift 2; fi
+ablations=false
+suggested=false
+while [ $# -ge 2 ]; do
+    case "$1" in
+        --smoke) smoke=$2; shift 2 ;;
+        --ablations) ablations=$2; shift 2 ;;
+        --suggested) suggested=$2; shift 2 ;;
+        *) break ;;
+    esac
+done
+for flag in smoke ablations suggested; do
+    case "${!flag}" in
+        true | false) ;;
+        *) echo "$0: --${flag} must be true or false, not '${!flag}'" >&2; exit 2 ;;
+    esac
+done
 
 train_set=train
 valid_set=dev
 test_sets="test test_unseen"
 
-case "${smoke}" in
-    true)
-        asr_configs="conf/train_asr_smoke.yaml"
-        lm_config=conf/train_lm_smoke.yaml
-        local_data_opts="--smoke true"
-        token_type=char
-        nbpe=30  # unused with char tokens
-        nj=2
-        inference_nj=2
-        ;;
-    false)
-        asr_configs="conf/train_asr_full.yaml conf/train_asr_lr_sms.yaml"
-        lm_config=conf/train_lm.yaml
-        local_data_opts=""
-        token_type=bpe
-        nbpe=300
-        nj=4
-        inference_nj=2
-        ;;
-    *) echo "$0: --smoke must be true or false, not '${smoke}'" >&2; exit 2 ;;
-esac
+if ${smoke}; then
+    baseline=conf/train_asr_smoke.yaml
+    asr_configs="${baseline}"
+    lm_config=conf/train_lm_smoke.yaml
+    local_data_opts="--smoke true"
+    token_type=char
+    nbpe=30  # unused with char tokens
+    nj=2
+    inference_nj=2
+else
+    baseline=conf/train_asr_full.yaml
+    asr_configs="${baseline} conf/train_asr_lr_sms.yaml"
+    if ${ablations}; then
+        asr_configs+=" conf/tuning/train_asr_attn012.yaml conf/tuning/train_asr_ffn05.yaml"
+        asr_configs+=" conf/tuning/train_asr_uniform.yaml conf/tuning/train_asr_random_init.yaml"
+    fi
+    # its rank map is written by the baseline's rank analysis (stage 8)
+    ${suggested} && asr_configs+=" conf/tuning/train_asr_suggested.yaml"
+    lm_config=conf/train_lm.yaml
+    local_data_opts=""
+    token_type=bpe
+    nbpe=300
+    nj=2
+    inference_nj=2
+fi
 inference_config=conf/decode_asr.yaml
 
 for asr_config in ${asr_configs}; do
+    model_opts=()
+    if [ "${asr_config}" = "${baseline}" ]; then
+        # effective ranks of the trained full-rank model, and a rank map with LR-SMS's
+        # budget (factorizable layers at 0.45 of their dense size) suggested from them
+        model_opts+=(--rank_analysis true
+            --rank_analysis_args "--suggest stable --param-ratio 0.45 --round-to 4")
+    fi
     ../../TEMPLATE/asr1/asr.sh \
         --lang en \
         --train_set "${train_set}" \
@@ -54,5 +82,6 @@ for asr_config in ${asr_configs}; do
         --use_lm true \
         --nbest 4 \
         --skip_upload true \
+        "${model_opts[@]}" \
         "$@"
 done
