@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -80,7 +81,18 @@ def _resolve(
         raise ValueError(f"task must be one of {sorted(LOWRANK_PARTS)}, got {task!r}")
     task_cls = _task(task)
     parser = task_cls.get_parser()
-    args = parser.parse_args(["--config", str(config), *extra_args])  # ESPnet's defaults
+    if "required" in cfg:
+        # A config.yaml saved by ESPnet's trainer: besides the options it records values
+        # that are not options (the parser's ``required`` list, ``distributed``...), which
+        # ``--config`` would reject. Keep the options only.
+        options = {a.dest for a in parser._actions}
+        cfg = {k: v for k, v in cfg.items() if k in options}
+        with tempfile.TemporaryDirectory(prefix="count_params_") as tmp:
+            saved = Path(tmp) / "config.yaml"
+            saved.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+            args = parser.parse_args(["--config", str(saved), *extra_args])
+    else:
+        args = parser.parse_args(["--config", str(config), *extra_args])  # ESPnet's defaults
     specs = {}
     for part, name in LOWRANK_PARTS[task].items():
         if getattr(args, part, None) == name:
