@@ -4,6 +4,8 @@ Examples::
 
     python -m espnet_lowrank.bin.recipe_tools format-data data/train dump/raw/train \\
         --fs 16000 --min-sec 0.1 --max-sec 20 --drop-empty-text
+    python -m espnet_lowrank.bin.recipe_tools speed-perturb data/train data/train_sp \\
+        --factors "0.9 1.0 1.1"
     python -m espnet_lowrank.bin.recipe_tools token-list --token-type bpe --nbpe 30 \\
         --text dump/raw/train/text --out-dir data/token_list/bpe_unigram30
     python -m espnet_lowrank.bin.recipe_tools split dump/raw/train/wav.scp LOGDIR 4
@@ -35,6 +37,21 @@ def get_parser() -> argparse.ArgumentParser:
     f.add_argument("--min-sec", type=float, default=None, help="drop shorter utterances")
     f.add_argument("--max-sec", type=float, default=None, help="drop longer utterances")
     f.add_argument("--drop-empty-text", action="store_true")
+
+    sp = sub.add_parser(
+        "speed-perturb",
+        help="stage 2: data/<train> -> data/<train>_sp (sox-like speed perturbation)",
+        description="Without --keys: write missing audio and the tables of DST. With --keys: "
+        "only the audio of those utterances (one of --nj jobs). With --check: only "
+        "validate --factors (and SRC when given).",
+    )
+    sp.add_argument("src", nargs="?", help="Kaldi data dir, e.g. data/train")
+    sp.add_argument("dst", nargs="?", help="output data dir, e.g. data/train_sp")
+    sp.add_argument("--factors", required=True, help='speed factors, e.g. "0.9 1.0 1.1"')
+    sp.add_argument("--keys", help="table whose first column lists the utterances of this job")
+    sp.add_argument("--audio-format", default="flac", choices=("flac", "wav"))
+    sp.add_argument("--check", action="store_true", help="only validate --factors (and SRC)")
+    sp.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     t = sub.add_parser("token-list", help="stage 3: tokens.txt (+ bpe.model)")
     t.add_argument("--token-type", choices=("bpe", "char", "word"), required=True)
@@ -95,6 +112,8 @@ def _run(args: argparse.Namespace) -> str:
 
         append_vocab_size(args.text_shape, args.token_list, args.out)
         return f"wrote {args.out}"
+    if args.command == "speed-perturb":
+        return _speed_perturb(args)
     if args.command == "checkpoint-epoch":
         from espnet_lowrank.recipe.resume import checkpoint_epoch
 
@@ -105,6 +124,28 @@ def _run(args: argparse.Namespace) -> str:
 
     names = merge_decode_dirs(args.job_dirs, args.out_dir, args.keys)
     return f"merged {', '.join(names)} of {len(args.job_dirs)} job(s) into {args.out_dir}"
+
+
+def _speed_perturb(args: argparse.Namespace) -> str:
+    from espnet_lowrank.recipe import speed_perturb as sp
+
+    factors = sp.parse_factors(args.factors)
+    if args.check:
+        if args.src is not None:
+            sp.check_source(args.src)
+        return f"speed perturbation factors {' '.join(f.text for f in factors)}: ok"
+    if args.src is None or args.dst is None:
+        raise ValueError("speed-perturb needs SRC and DST data dirs (or --check)")
+    progress = not args.no_progress
+    if args.keys is not None:
+        keys = [line.split(maxsplit=1)[0] for line in Path(args.keys).read_text().splitlines()
+                if line.strip()]  # fmt: skip
+        written, reused = sp.write_perturbed_audio(
+            args.src, args.dst, factors, keys, args.audio_format, progress
+        )
+        return f"{args.keys}: {written} audio file(s) written, {reused} already there"
+    report = sp.speed_perturb_data_dir(args.src, args.dst, factors, args.audio_format, progress)
+    return report.summary(args.src, args.dst)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -21,7 +21,13 @@ def _asr(tmp_path: Path, args: List[str], backend: str = "local"):
         ["bash", str(ASR_SH), "--python", str(tmp_path / "bin" / "python"), *BASE, *args],
         cwd=tmp_path, env=dict(os.environ, **env), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    return r, calls(tmp_path / "fake", "python")
+    # the training launch only: after training the driver also runs bin.model_info
+    py = [
+        argv
+        for argv in calls(tmp_path / "fake", "python")
+        if "espnet_lowrank.bin.model_info" not in argv
+    ]
+    return r, py
 
 
 def _opt(argv: List[str], name: str) -> str:
@@ -80,7 +86,6 @@ def test_multi_node_slurm(tmp_path: Path) -> None:
     [
         (["--num_nodes", "2"], "local", "needs cmd_backend=slurm"),
         (["--ngpu", "1", "--dist_procs", "2"], "local", "--dist_procs is for CPU"),
-        (["--speed_perturb_factors", "0.9 1.0 1.1"], "local", "not implemented"),
         (["--token_type", "phn"], "local", "--token_type must be"),
         (["--nj", "two"], "local", "--nj must be"),
         (["--bogus", "1"], "local", "unknown option --bogus"),
