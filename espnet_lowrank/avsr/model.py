@@ -19,6 +19,11 @@ are (one draw ``u ~ U(0, 1)`` per utterance: ``u < p_a`` drops audio,
 The missing embedding is zeros (``missing_embedding="zero"``) or a learned vector
 per stream (``"learned"``); it is also what stands in for the absent stream in
 audio-only or video-only inference (``encode(..., modality="audio"|"video")``).
+
+Single-stream models: ``streams="audio"`` or ``"video"`` builds only that stream's
+front-end (the other stream is always the missing embedding, in training and
+decoding), so an audio-only or video-only baseline shares everything else with
+the AV model and its parameter count and speed are its own.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ _AV_DEFAULTS: Dict[str, Any] = dict(
     missing_embedding="zero",
     length_mismatch="trim",
     max_length_mismatch=3,
+    streams="av",
 )
 
 
@@ -102,28 +108,30 @@ class AVSRModel(ESPnetASRModel):
         self.video_dropout_prob = p_v
         self.length_mismatch = av["length_mismatch"]
         self.max_length_mismatch = int(av["max_length_mismatch"])
-        self.audio_frontend = ResNet1dAudioFrontend(
-            **_conf(av["audio_frontend_conf"], "audio_frontend_conf")
+        if av["streams"] not in MODALITIES:
+            raise ValueError(
+                f"model_conf.streams must be one of {MODALITIES}, got {av['streams']!r}"
+            )
+        self.streams = av["streams"]
+        audio_conf = _conf(av["audio_frontend_conf"], "audio_frontend_conf")
+        video_conf = _conf(av["video_frontend_conf"], "video_frontend_conf")
+        self.audio_frontend = self.video_frontend = None
+        if self.streams in ("av", "audio"):
+            self.audio_frontend = ResNet1dAudioFrontend(**audio_conf)
+        if self.streams in ("av", "video"):
+            self.video_frontend = ResNet2dVideoFrontend(**video_conf)
+        sizes = (
+            _output_size(self.audio_frontend, ResNet1dAudioFrontend, audio_conf),
+            _output_size(self.video_frontend, ResNet2dVideoFrontend, video_conf),
         )
-        self.video_frontend = ResNet2dVideoFrontend(
-            **_conf(av["video_frontend_conf"], "video_frontend_conf")
-        )
-        self.fusion = MLPFusion(
-            self.audio_frontend.output_size(),
-            self.video_frontend.output_size(),
-            **_conf(av["fusion_conf"], "fusion_conf"),
-        )
+        self.fusion = MLPFusion(*sizes, **_conf(av["fusion_conf"], "fusion_conf"))
         self.missing_embedding = av["missing_embedding"]
         if self.missing_embedding == "learned":
-            self.audio_missing = nn.Parameter(torch.zeros(self.audio_frontend.output_size()))
-            self.video_missing = nn.Parameter(torch.zeros(self.video_frontend.output_size()))
+            self.audio_missing = nn.Parameter(torch.zeros(sizes[0]))
+            self.video_missing = nn.Parameter(torch.zeros(sizes[1]))
         else:
-            self.register_buffer(
-                "audio_missing", torch.zeros(self.audio_frontend.output_size()), persistent=False
-            )
-            self.register_buffer(
-                "video_missing", torch.zeros(self.video_frontend.output_size()), persistent=False
-            )
+            self.register_buffer("audio_missing", torch.zeros(sizes[0]), persistent=False)
+            self.register_buffer("video_missing", torch.zeros(sizes[1]), persistent=False)
         self._pending_video: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
 
     __init__.__signature__ = signature_with(ESPnetASRModel.__init__, **_AV_DEFAULTS)
@@ -140,7 +148,7 @@ class AVSRModel(ESPnetASRModel):
         **kwargs,
     ):
         """ESPnet's forward (losses unchanged) with ``video`` (B, T, H, W) beside ``speech``."""
-        if video is None or video_lengths is None:
+        if (video is None or video_lengths is None) and self.streams != "audio":
             raise ValueError("AVSR model: the batch has no 'video' (check video.scp in the data)")
         with self._with_video(video, video_lengths):
             return super().forward(speech, speech_lengths, text, text_lengths, **kwargs)
@@ -203,6 +211,13 @@ class AVSRModel(ESPnetASRModel):
         """Both streams -> fused features ``(B, T, d_model)`` and lengths ``(B,)``."""
         if modality not in MODALITIES:
             raise ValueError(f"modality must be one of {MODALITIES}, got {modality!r}")
+        if self.streams != "av":  # a single-stream model always decodes from its stream
+            if modality not in ("av", self.streams):
+                raise ValueError(
+                    f"this model was built with model_conf.streams {self.streams!r}: "
+                    f"it cannot decode with modality {modality!r}"
+                )
+            modality = self.streams
         need_audio, need_video = modality in ("av", "audio"), modality in ("av", "video")
         if need_audio and (speech is None or speech_lengths is None):
             raise ValueError(f"modality {modality!r} needs 'speech' (audio), got none")
@@ -277,6 +292,15 @@ def _fit(x: torch.Tensor, lengths: torch.Tensor, t: int) -> torch.Tensor:
     if x.size(1) >= t:
         return x[:, :t]
     return nn.functional.pad(x, (0, 0, 0, t - x.size(1)))
+
+
+def _output_size(frontend: Optional[nn.Module], cls: type, conf: Dict[str, Any]) -> int:
+    """A front-end's output size, from the built module or (not built) its config."""
+    if frontend is not None:
+        return frontend.output_size()
+    return int(
+        conf.get("output_size", inspect.signature(cls.__init__).parameters["output_size"].default)
+    )
 
 
 def _conf(value: Any, name: str) -> Dict[str, Any]:

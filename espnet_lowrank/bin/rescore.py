@@ -22,19 +22,11 @@ import logging
 from pathlib import Path
 from typing import Optional, Tuple
 
-import yaml
-
 from espnet_lowrank.corpora.kaldi_dir import read_table
-from espnet_lowrank.rescoring.combine import (
-    grid_search,
-    load_weights,
-    parse_grid,
-    save_weights,
-    select,
-)
+from espnet_lowrank.rescoring.combine import grid_search, load_weights, parse_grid, save_weights
 from espnet_lowrank.rescoring.lm_scorer import LENGTH_UNITS, LMScorer, score_nbest
-from espnet_lowrank.rescoring.nbest import Hypothesis, read_nbest, write_onebest
-from espnet_lowrank.rescoring.wer import corpus_wer, oracle_wer
+from espnet_lowrank.rescoring.nbest import read_nbest
+from espnet_lowrank.rescoring.pipeline import write_rescored
 
 
 def add_lm_arguments(parser: argparse.ArgumentParser) -> None:
@@ -122,33 +114,11 @@ def main(argv=None) -> dict:
     lw, lb, dev_wer = resolve_weights(args, scorer, out_dir)
     nbest = read_nbest(args.nbest_dir, args.nbest)
     scored = score_nbest(nbest, scorer, args.length_unit)
-    pick = select(scored, lw, lb)
-    chosen = {}
-    for u, i in pick.items():
-        h, s = nbest[u][i], scored[u][i]
-        total = s.asr_score + lw * s.lm_score + lb * s.length
-        chosen[u] = Hypothesis(text=h.text, score=total, token=h.token, token_int=h.token_int)
-    write_onebest(out_dir, chosen)
-    result = dict(
-        lm_weight=lw,
-        length_bonus=lb,
-        length_unit=args.length_unit,
-        n_utts=len(nbest),
-        max_nbest=max(len(v) for v in nbest.values()),
-        changed_from_1best=sum(1 for i in pick.values() if i != 0),
-    )
+    extra = dict(length_unit=args.length_unit)
     if dev_wer is not None:
-        result["dev_wer"] = dev_wer
-    if args.ref:
-        refs = read_table(args.ref)
-        result["wer_1best"] = corpus_wer(refs, {u: h[0].text for u, h in nbest.items()}, "1-best")
-        result["wer_rescored"] = corpus_wer(
-            refs, {u: h.text for u, h in chosen.items()}, "rescored"
-        )
-        result["wer_oracle"] = oracle_wer(nbest, refs)
-    (out_dir / "rescore_result.yaml").write_text(
-        yaml.safe_dump(result, sort_keys=False), encoding="utf-8"
-    )
+        extra["dev_wer"] = dev_wer
+    refs = read_table(args.ref) if args.ref else None
+    result = write_rescored(nbest, scored, lw, lb, out_dir, refs, **extra)
     logging.info(f"rescoring result: {result}")
     return result
 

@@ -34,6 +34,7 @@ from espnet2.utils.types import str2bool, str_or_none
 from espnet_lowrank.lora.config import LoRAConf
 from espnet_lowrank.lora.model import LoRALanguageModel
 from espnet_lowrank.lora.trainer import LoRATrainer
+from espnet_lowrank.tasks.lm import LowRankLMTask
 
 
 def _read_token_list(token_list) -> List[str]:
@@ -72,8 +73,14 @@ def load_base_lm(config_file: str, model_file: str, device: str = "cpu"):
     return base, base_args
 
 
-class LoRALMTask(LMTask):
-    """LM task whose model is ``LoRALanguageModel`` around a frozen trained LM."""
+class LoRALMTask(LowRankLMTask):
+    """LM task whose model is ``LoRALanguageModel`` around a frozen trained LM.
+
+    Through ``LowRankLMTask``: the package's LM classes are registered at import
+    (base LMs may be ``lowrank_transformer``; spawned workers import this module),
+    and a training worker frees its DDP wrapper and process group before exit
+    (``tasks.distributed.release_distributed``).
+    """
 
     trainer = LoRATrainer
 

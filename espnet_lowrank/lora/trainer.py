@@ -24,7 +24,6 @@ checkpoints, averaging) is ESPnet's.
 
 from __future__ import annotations
 
-import gc
 import logging
 from pathlib import Path
 
@@ -101,10 +100,6 @@ class LoRATrainer(Trainer):
         finally:
             for h in handles:
                 h.remove()
-            # The DDP wrapper built inside ``run`` sits in a reference cycle with
-            # the peft-injected model; freed only at interpreter teardown, gloo
-            # aborts ("terminate called without an active exception"). Free it now.
-            gc.collect()
         ranks = lora.finish()
         logging.info("LoRA final ranks:\n" + lora.report())
         if not distributed_option.distributed or distributed_option.dist_rank == 0:

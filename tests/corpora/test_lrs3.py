@@ -322,11 +322,12 @@ def test_cli_summary_and_reuse(lrs3_root, tmp_path, capsys):
 
 
 def _run_data_sh(recipe, lrs3_root, workdir, *args):
-    src = REPO / "egs2" / "lrs3_lowrank" / recipe
+    for name in ("asr1", "avsr1"):  # asr1/local/data.sh runs avsr1's with --video none
+        src = REPO / "egs2" / "lrs3_lowrank" / name
+        (workdir / name).mkdir(parents=True)
+        shutil.copytree(src / "local", workdir / name / "local")
+        shutil.copy(src / "db.sh", workdir / name / "db.sh")
     run_dir = workdir / recipe
-    run_dir.mkdir(parents=True)
-    shutil.copytree(src / "local", run_dir / "local")
-    shutil.copy(src / "db.sh", run_dir / "db.sh")
     env = dict(os.environ)
     env["LRS3"] = str(lrs3_root)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"

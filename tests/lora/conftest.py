@@ -2,59 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
 import random
 from pathlib import Path
 
 import pytest
 import torch
-import yaml
 
-WORDS = "the cat sat on a mat dog ran to big red house sun is hot too two".split()
-TOKENS = ["<blank>", "<unk>"] + WORDS + ["<sos/eos>"]
-LM_CONF = dict(
-    pos_enc=None,
-    embed_unit=16,
-    att_unit=16,
-    head=2,
-    unit=32,
-    layer=2,
-    dropout_rate=0.0,
-    positional_dropout_rate=0.0,
-    attention_dropout_rate=0.0,
-)
-
-
-def tiny_lm(vocab: int = len(TOKENS)):
-    from espnet2.lm.transformer_lm import TransformerLM
-
-    return TransformerLM(vocab, **LM_CONF)
+from tests.tiny_lm import TOKENS, WORDS, tiny_lm, write_word_lm
 
 
 def write_base_lm(root: Path, seed: int = 0) -> dict:
     """Write base/config.yaml, base/model.pth, tokens.txt, train text + shape."""
-    from espnet2.tasks.lm import LMTask
-
     root.mkdir(parents=True, exist_ok=True)
-    (root / "base").mkdir(exist_ok=True)
+    config, model = write_word_lm(root / "base", seed=seed)
     (root / "tokens.txt").write_text("\n".join(TOKENS) + "\n", encoding="utf-8")
-    cfg = dict(
-        token_list=TOKENS,
-        token_type="word",
-        bpemodel=None,
-        non_linguistic_symbols=None,
-        cleaner=None,
-        g2p=None,
-        lm="transformer",
-        lm_conf=LM_CONF,
-        model="lm",
-        model_conf=dict(ignore_id=0),
-        init=None,
-    )
-    (root / "base" / "config.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
-    torch.manual_seed(seed)
-    model = LMTask.build_model(argparse.Namespace(**cfg))
-    torch.save(model.state_dict(), root / "base" / "model.pth")
     rng = random.Random(seed)
     lines = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 6))) for _ in range(12)]
     (root / "train.txt").write_text(
@@ -66,8 +27,8 @@ def write_base_lm(root: Path, seed: int = 0) -> dict:
     )
     return dict(
         root=root,
-        config=root / "base" / "config.yaml",
-        model=root / "base" / "model.pth",
+        config=config,
+        model=model,
         tokens=root / "tokens.txt",
         train=root / "train.txt",
         shape=root / "train_shape",
@@ -77,14 +38,6 @@ def write_base_lm(root: Path, seed: int = 0) -> dict:
 @pytest.fixture
 def base_lm(tmp_path):
     return write_base_lm(tmp_path / "lm")
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
-
 import pytest
-import torch
-import yaml
+
+from tests.tiny_lm import write_word_lm
 
 
 def write_nbest_dir(root, hyps_by_utt, token=False):
@@ -31,31 +29,7 @@ def nbest_dir(tmp_path):
     return make
 
 
-WORDS = "the cat sat on a mat to too two".split()
-
-
 @pytest.fixture
 def word_lm(tmp_path):
     """(config.yaml, model.pth) of a random tiny word-level Transformer LM."""
-    from espnet2.tasks.lm import LMTask
-
-    tokens = ["<blank>", "<unk>"] + WORDS + ["<sos/eos>"]
-    cfg = dict(
-        token_list=tokens,
-        token_type="word",
-        bpemodel=None,
-        non_linguistic_symbols=None,
-        cleaner=None,
-        g2p=None,
-        lm="transformer",
-        lm_conf=dict(embed_unit=16, att_unit=16, head=2, unit=32, layer=2, dropout_rate=0.0),
-        model="lm",
-        model_conf=dict(ignore_id=0),
-        init=None,
-    )
-    d = tmp_path / "word_lm"
-    d.mkdir()
-    (d / "config.yaml").write_text(yaml.safe_dump(cfg))
-    torch.manual_seed(0)
-    torch.save(LMTask.build_model(argparse.Namespace(**cfg)).state_dict(), d / "model.pth")
-    return d / "config.yaml", d / "model.pth"
+    return write_word_lm(tmp_path / "word_lm")

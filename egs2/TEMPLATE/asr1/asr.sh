@@ -2,9 +2,12 @@
 # shellcheck disable=SC1091,SC2154  # sources the recipe's cmd.sh (train_cmd, cuda_cmd...)
 # Shared ASR stage driver for espnet_lowrank recipes (ESPnet egs2 interface).
 # Run from a recipe dir (egs2/<corpus>/asr1) through its run.sh; see --help.
-# Stages: 1 data prep, 2 format + length filter, 3 token list, 4 LM stats, 5 LM training,
-# 6 LM perplexity, 7 ASR stats, 8 ASR training, 9 decoding, 10 scoring, 11 RESULTS.md,
-# 12 packing, 13 upload. A stage whose outputs are complete is skipped (its ".done"
+# Stages: 1 data prep, 2 speed perturbation + format + length filter, 3 token list, 4 LM stats,
+# 5 LM training, 6 LM perplexity, 7 ASR stats, 8 ASR training, 9 decoding, 10 scoring, 11 RESULTS.md,
+# 12 packing, 13 upload; with --lora_rescoring true: 14 N-best decoding (dev + test),
+# 15 general-domain base LM, 16 LoRA adaptation per strategy on in-domain text,
+# 17 N-best rescoring, 18 NPRR, 19 rescoring table + RESULTS.md.
+# A stage whose outputs are complete is skipped (its ".done"
 # marker exists); --skip_done false runs it again. Logic lives in Python; this script
 # only orchestrates.
 set -euo pipefail
@@ -17,8 +20,9 @@ template_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 run_args=$(printf '%q ' "$0" "$@")
 
 # General
+task=asr                 # asr | avsr (audio-visual: video.scp beside wav.scp)
 stage=1
-stop_stage=13
+stop_stage=19
 skip_done=true           # skip a stage whose outputs are complete
 ngpu=0                   # GPUs per node (0: CPU)
 num_nodes=1              # >1: multi-node DDP; needs cmd_backend=slurm
@@ -31,7 +35,7 @@ expdir=exp
 fs=16000
 min_wav_duration=0.1     # seconds; shorter training utterances are dropped
 max_wav_duration=20      # seconds; longer training utterances are dropped
-speed_perturb_factors="" # accepted for interface compatibility; not implemented
+speed_perturb_factors="" # e.g. "0.9 1.0 1.1": stage 2 makes data/<train_set>_sp, the training set
 
 # Data
 local_data_opts=""
@@ -44,14 +48,14 @@ lang=noinfo
 token_type=bpe           # bpe | char | word
 nbpe=30
 bpemode=unigram
-bpe_train_text=""        # default: dump/raw/<train_set>/text
+bpe_train_text=""        # default: dump/raw/<train_set>/text (data/<train_set>/text with speed perturbation)
 
 # LM
 use_lm=true
 lm_tag=""
 lm_config=""
 lm_args=""
-lm_train_text=""         # default: dump/raw/<train_set>/text; several files: "a b"
+lm_train_text=""         # default: as bpe_train_text; several files: "a b"
 lm_dev_text=""           # default: dump/raw/<valid_set>/text
 lm_test_text=""          # default: dump/raw/<first test set>/text
 lm_exp=""
@@ -79,10 +83,27 @@ nbest=1
 skip_upload=true
 hf_repo=""
 
+# LoRA LM rescoring (stages 14-19); see docs/rescoring.md
+lora_rescoring=false     # run stages 14-19
+rescore_nbest=10         # N: hypotheses per utterance decoded (without LM) and rescored
+rescore_inference_args="" # extra options of the N-best decoding (e.g. "--beam_size 10")
+lm_general_text=""       # general-domain LM text (Kaldi text; several files: "a b")
+lm_general_config=""     # base LM config [default: --lm_config]
+lm_general_args=""
+lm_general_tag=""        # base LM dir: <expdir>/lm_general_<tag>, shared by all ASR models
+lm_indomain_text=""      # in-domain adaptation text (Kaldi text; several files: "a b")
+lora_config_dir=conf/lora # one <strategy>.yaml per strategy
+lora_strategies="vanilla dynamic warmup mixed"
+lora_args=""
+rescore_args=""          # extra options of the rescorer (e.g. "--lm_weight_grid 0:1:0.1")
+nprr_p=0.1               # homophone replacement probability per word (NPRR)
+nprr_seeds="0 1 2"
+
 help_message=$(cat <<EOF
 Usage: $0 --train_set <name> --valid_set <name> --test_sets "<names>" [options]
 
 Options (defaults in brackets):
+  --task asr|avsr                 audio-only, or audio-visual (data/<set>/video.scp) [${task}]
   --stage N / --stop_stage N      stages to run [${stage} / ${stop_stage}]
   --skip_done true|false          skip stages whose outputs exist [${skip_done}]
   --ngpu G --num_nodes N          GPUs per node / nodes (N>1 needs cmd_backend=slurm)
@@ -91,6 +112,8 @@ Options (defaults in brackets):
   --python CMD                    Python interpreter [${python}]
   --local_data_opts "..."         options for local/data.sh
   --min_wav_duration S --max_wav_duration S  training length filter (seconds)
+  --speed_perturb_factors "0.9 1.0 1.1"  train on data/<train_set>_sp: each utterance once per
+                                  factor (sox-like speed change; ids prefixed sp<factor>-)
   --token_type bpe|char|word --nbpe N --bpemode unigram|bpe
   --use_lm true|false --lm_config F --lm_tag T --lm_args "..."
   --asr_config F --asr_tag T --asr_args "..."
@@ -98,6 +121,13 @@ Options (defaults in brackets):
                                   plots and a suggested rank map in <asr_exp>/rank_analysis
   --inference_config F --inference_args "..." --inference_asr_model F --nbest N
   --skip_upload true|false --hf_repo user/name
+  --lora_rescoring true|false     stages 14-19: N-best decoding, general base LM, LoRA
+                                  adaptation, rescoring, NPRR, table [${lora_rescoring}]
+  --rescore_nbest N --rescore_inference_args "..."  N-best decoding (no LM) [${rescore_nbest}]
+  --lm_general_text "F.." --lm_general_config F --lm_general_tag T --lm_general_args "..."
+  --lm_indomain_text "F.." --lora_config_dir D --lora_strategies "..." --lora_args "..."
+                                  [${lora_config_dir}; ${lora_strategies}]
+  --rescore_args "..." --nprr_p P --nprr_seeds "S.."  rescoring / NPRR [${nprr_p}; ${nprr_seeds}]
 Jobs run through cmd.sh (cmd_backend=local|slurm); see scripts/run_jobs.sh.
 EOF
 )
@@ -137,7 +167,8 @@ check_int() {
 }
 check_bool skip_done "${skip_done}"; check_bool use_lm "${use_lm}"; check_bool skip_upload "${skip_upload}"
 check_bool rank_analysis "${rank_analysis}"
-for v in stage stop_stage ngpu num_nodes dist_procs nj inference_nj nbest nbpe fs; do
+check_bool lora_rescoring "${lora_rescoring}"
+for v in stage stop_stage ngpu num_nodes dist_procs nj inference_nj nbest nbpe fs rescore_nbest; do
     check_int "${v}" "${!v}"
 done
 [ -n "${train_set}" ] || { log "Error: --train_set is required"; exit 2; }
@@ -145,9 +176,34 @@ done
 [ -n "${test_sets}" ] || { log "Error: --test_sets is required"; exit 2; }
 case "${token_type}" in bpe|char|word) ;; *)
     log "Error: --token_type must be bpe, char or word, not '${token_type}'"; exit 2 ;; esac
+# --task: the training/decoding entry points; avsr reads video.scp beside wav.scp.
+case "${task}" in
+    asr) asr_train_module=espnet_lowrank.bin.asr_train; asr_inference_module=espnet_lowrank.bin.asr_inference ;;
+    avsr) asr_train_module=espnet_lowrank.bin.avsr_train; asr_inference_module=espnet_lowrank.bin.avsr_inference ;;
+    *) log "Error: --task must be asr or avsr, not '${task}'"; exit 2 ;;
+esac
+if [ "${task}" = avsr ]; then
+    if [ -n "${speed_perturb_factors}" ]; then
+        log "Error: --speed_perturb_factors does not apply to --task avsr (the video would not follow)"; exit 2
+    fi
+    case "${feats_normalize}" in
+        global_mvn) log "--task avsr: no feature normalisation (the AV front-ends read raw audio and video)"
+            feats_normalize="" ;;
+        "") ;;
+        *) log "Error: --task avsr takes no --feats_normalize (got '${feats_normalize}')"; exit 2 ;;
+    esac
+fi
+# Speed perturbation: stage 2 writes data/${train_set}_sp, the training set of stages 2-13 (as
+# ESPnet: exp and stats dirs get "_sp"; BPE and LM text default to the unperturbed transcripts).
+sp_suffix=""
 if [ -n "${speed_perturb_factors}" ]; then
-    log "Error: --speed_perturb_factors is not implemented in this driver (got '${speed_perturb_factors}')"
-    exit 2
+    if ! sp_msg=$(${python} -m espnet_lowrank.bin.recipe_tools speed-perturb --check \
+        --factors "${speed_perturb_factors}" 2>&1); then
+        log "Error: --speed_perturb_factors '${speed_perturb_factors}': ${sp_msg##*error: }"; exit 2
+    fi
+    sp_suffix=_sp
+    [ -n "${bpe_train_text}" ] || bpe_train_text=data/${train_set}/text
+    [ -n "${lm_train_text}" ] || lm_train_text=data/${train_set}/text
 fi
 if [ "${dist_procs}" -gt 1 ] && [ "${ngpu}" -gt 0 ]; then
     log "Error: --dist_procs is for CPU training (--ngpu 0); use --ngpu for GPUs"; exit 2
@@ -182,6 +238,7 @@ if [ -z "${asr_tag}" ]; then
     if [ -n "${asr_config}" ]; then asr_tag=$(basename "${asr_config}" .yaml); else asr_tag=train; fi
     asr_tag+="_raw_${lang}_${token_type}"
     [ "${token_type}" = bpe ] && asr_tag+="${nbpe}"
+    asr_tag+="${sp_suffix}"
 fi
 if [ -z "${lm_tag}" ]; then
     if [ -n "${lm_config}" ]; then lm_tag=$(basename "${lm_config}" .yaml); else lm_tag=train; fi
@@ -192,7 +249,7 @@ fi
 [ -n "${lm_exp}" ] || lm_exp=${expdir}/lm_${lm_tag}
 tok_suffix=${token_type}
 [ "${token_type}" = bpe ] && tok_suffix+=${nbpe}
-[ -n "${asr_stats_dir}" ] || asr_stats_dir=${expdir}/asr_stats_raw_${lang}_${tok_suffix}
+[ -n "${asr_stats_dir}" ] || asr_stats_dir=${expdir}/asr_stats_raw_${lang}_${tok_suffix}${sp_suffix}
 [ -n "${lm_stats_dir}" ] || lm_stats_dir=${expdir}/lm_stats_${lang}_${tok_suffix}
 if [ -z "${inference_tag}" ]; then
     if [ -n "${inference_config}" ]; then
@@ -203,6 +260,10 @@ if [ -z "${inference_tag}" ]; then
     [[ ${inference_tag} == decode* ]] || inference_tag=decode_${inference_tag}
     if ${use_lm}; then inference_tag+="_lm_${lm_tag}_${inference_lm%.pth}"; fi
     inference_tag+="_asr_model_${inference_asr_model%.pth}"
+    # avsr: audio-only / video-only decodes (--inference_args "--modality audio") get their own dir
+    if [ "${task}" = avsr ] && [[ " ${inference_args} " =~ [[:space:]]--modality[[:space:]=]+([a-z]+) ]]; then
+        inference_tag+="_${BASH_REMATCH[1]}"
+    fi
 fi
 
 # Common tokenizer options shared by the ASR and LM tasks.
@@ -277,7 +338,7 @@ log "asr_exp=${asr_exp} lm_exp=${lm_exp} token_list=${token_list} backend=${cmd_
 if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
     all_present=true
     for dset in "${train_set}" "${valid_set}" "${test_set_list[@]}"; do
-        for f in wav.scp text utt2spk; do
+        for f in wav.scp text utt2spk $([ "${task}" = avsr ] && echo video.scp); do
             [ -f "data/${dset}/${f}" ] || all_present=false
         done
     done
@@ -292,6 +353,33 @@ if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
 fi
 
 # ---------------------------------------------------------------- stage 2
+# Speed perturbation: data/${train_set} -> data/${train_set}_sp (audio files written by
+# nj jobs), which is the training set from here on, as in ESPnet.
+if [ -n "${speed_perturb_factors}" ]; then
+    sp_src=data/${train_set}
+    sp_dst=data/${train_set}${sp_suffix}
+    if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
+        if is_done "${sp_dst}/.done"; then
+            log "Stage 2: skipped speed perturbation (${sp_dst}/.done exists)"
+        else
+            log "Stage 2: speed perturbation (${speed_perturb_factors}): ${sp_src} -> ${sp_dst}"
+            ${skip_done} || rm -rf "${sp_dst}"  # otherwise complete audio files are reused
+            sp_opts=(--factors "${speed_perturb_factors}")
+            ${python} -m espnet_lowrank.bin.recipe_tools speed-perturb "${sp_src}" "${sp_dst}" "${sp_opts[@]}" --check
+            sp_logdir=${sp_dst}/logdir
+            rm -rf "${sp_logdir}"
+            n=$(${python} -m espnet_lowrank.bin.recipe_tools split "${sp_src}/wav.scp" "${sp_logdir}" "${nj}" --prefix keys)
+            log "Stage 2: perturbing audio with ${n} job(s) (logs: ${sp_logdir}/speed_perturb.*.log)"
+            ${train_cmd} JOB=1:"${n}" "${sp_logdir}/speed_perturb.JOB.log" \
+                ${python} -m espnet_lowrank.bin.recipe_tools speed-perturb "${sp_src}" "${sp_dst}" \
+                "${sp_opts[@]}" --keys "${sp_logdir}/keys.JOB.scp"
+            ${python} -m espnet_lowrank.bin.recipe_tools speed-perturb "${sp_src}" "${sp_dst}" \
+                "${sp_opts[@]}" --no-progress
+            touch "${sp_dst}/.done"
+        fi
+    fi
+    train_set=${train_set}${sp_suffix}
+fi
 if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
     for dset in "${train_set}" "${valid_set}" "${test_set_list[@]}"; do
         out=${data_feats}/${dset}
@@ -305,6 +393,9 @@ if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
         log "Stage 2: formatting data/${dset} -> ${out}"
         rm -rf "${out}"
         ${python} -m espnet_lowrank.bin.recipe_tools format-data "data/${dset}" "${out}" "${opts[@]}"
+        if [ "${task}" = avsr ]; then  # mouth-crop arrays of the kept utterances (video_npy)
+            ${python} -m espnet_lowrank.bin.avsr_data format-video "data/${dset}" "${out}" --fs "${fs}"
+        fi
         touch "${out}/.done"
     done
 fi
@@ -392,7 +483,13 @@ asr_data_opts=(--train_data_path_and_name_and_type "${data_feats}/${train_set}/w
     --valid_data_path_and_name_and_type "${data_feats}/${valid_set}/text,text,text")
 asr_common_opts=()
 [ -n "${asr_config}" ] && asr_common_opts+=(--config "${asr_config}")
-asr_common_opts+=("${tok_opts[@]}" --use_preprocessor true --frontend_conf "fs=${fs}")
+if [ "${task}" = avsr ]; then  # no feature front-end: the model's AV front-ends read raw data
+    asr_data_opts+=(--train_data_path_and_name_and_type "${data_feats}/${train_set}/video.scp,video,video_npy"
+        --valid_data_path_and_name_and_type "${data_feats}/${valid_set}/video.scp,video,video_npy")
+    asr_common_opts+=("${tok_opts[@]}" --use_preprocessor true)
+else
+    asr_common_opts+=("${tok_opts[@]}" --use_preprocessor true --frontend_conf "fs=${fs}")
+fi
 
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
     if is_done "${asr_stats_dir}/.done"; then
@@ -400,7 +497,7 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
     else
         log "Stage 7: ASR statistics -> ${asr_stats_dir}"
         rm -rf "${asr_stats_dir}"
-        collect_stats espnet_lowrank.bin.asr_train "${data_feats}/${train_set}/wav.scp" \
+        collect_stats "${asr_train_module}" "${data_feats}/${train_set}/wav.scp" \
             "${data_feats}/${valid_set}/wav.scp" "${asr_stats_dir}" \
             "${asr_common_opts[@]}" "${asr_data_opts[@]}" "${asr_extra[@]}"
         for part in train valid; do
@@ -427,7 +524,7 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
         fi
         log "Stage 8: ASR training -> ${asr_exp} (log: ${asr_exp}/train.log)"
         mkdir -p "${asr_exp}"
-        run_training espnet_lowrank.bin.asr_train "${asr_exp}/train.log" \
+        run_training "${asr_train_module}" "${asr_exp}/train.log" \
             "${asr_common_opts[@]}" "${norm_opts[@]}" "${asr_data_opts[@]}" \
             --train_shape_file "${asr_stats_dir}/train/speech_shape" \
             --train_shape_file "${asr_stats_dir}/train/text_shape.${token_type}" \
@@ -474,6 +571,8 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
             log "Stage 9: skipped ${dset} (${dir}/.done exists)"; continue
         fi
         logdir=${dir}/logdir
+        dec_data=(--data_path_and_name_and_type "${data_feats}/${dset}/wav.scp,speech,sound")
+        [ "${task}" = avsr ] && dec_data+=(--data_path_and_name_and_type "${data_feats}/${dset}/video.scp,video,video_npy")
         rm -rf "${dir}"
         mkdir -p "${logdir}"
         n=$(${python} -m espnet_lowrank.bin.recipe_tools split "${data_feats}/${dset}/wav.scp" \
@@ -483,9 +582,8 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
         if [ "${ngpu}" -gt 0 ]; then _cmd=(${cuda_cmd} --gpu 1); _ngpu=1; else _cmd=(${decode_cmd}); _ngpu=0; fi
         dec_start=${SECONDS}
         "${_cmd[@]}" JOB=1:"${n}" "${logdir}/asr_inference.JOB.log" \
-            ${python} -m espnet_lowrank.bin.asr_inference --batch_size 1 --ngpu "${_ngpu}" \
-            --nbest "${nbest}" \
-            --data_path_and_name_and_type "${data_feats}/${dset}/wav.scp,speech,sound" \
+            ${python} -m "${asr_inference_module}" --batch_size 1 --ngpu "${_ngpu}" \
+            --nbest "${nbest}" "${dec_data[@]}" \
             --key_file "${logdir}/keys.JOB.scp" \
             --asr_train_config "${asr_exp}/config.yaml" \
             --asr_model_file "${asr_exp}/${inference_asr_model}" \
@@ -575,6 +673,237 @@ if [ "${stage}" -le 13 ] && [ "${stop_stage}" -ge 13 ]; then
                 rm -rf "${out}"
                 ${python} -m espnet_lowrank.bin.upload "${up_opts[@]}" --hf-repo "${repo}" --dry-run "${out}"
                 touch "${out}/.done"
+            fi
+        fi
+    fi
+fi
+
+# ---------------------------------------------------------------- stages 14-19 (LoRA LM rescoring)
+# N-best lists of dev and test sets (decoded without LM), a base LM on general-domain
+# text (shared by every ASR model), one LoRA adaptation of it per strategy on in-domain
+# text, rescoring with lambda/beta tuned on dev, NPRR, and <asr_exp>/rescoring_results.md.
+if [ "${stop_stage}" -ge 14 ] && ! ${lora_rescoring}; then
+    [ "${stage}" -le 19 ] && log "Stages 14-19: skipped (--lora_rescoring false)"
+elif [ "${stop_stage}" -ge 14 ] && [ "${stage}" -le 19 ]; then
+    [ -n "${lm_general_config}" ] || lm_general_config=${lm_config}
+    for v in lm_general_text lm_indomain_text lm_general_config; do
+        [ -n "${!v}" ] || { log "Error: --lora_rescoring true needs --${v}"; exit 2; }
+    done
+    read -r -a lm_general_files <<<"${lm_general_text}"
+    read -r -a lm_indomain_files <<<"${lm_indomain_text}"
+    for f in "${lm_general_files[@]}" "${lm_indomain_files[@]}" "${lm_general_config}"; do
+        [ -f "${f}" ] || { log "Error: ${f} (--lm_general_text/--lm_indomain_text/--lm_general_config) not found"; exit 2; }
+    done
+    read -r -a lora_strategy_list <<<"${lora_strategies}"
+    [ "${#lora_strategy_list[@]}" -gt 0 ] || { log "Error: --lora_strategies is empty"; exit 2; }
+    for s in "${lora_strategy_list[@]}"; do
+        case "${s}" in vanilla|dynamic|warmup|mixed) ;; *)
+            log "Error: unknown LoRA strategy '${s}' in --lora_strategies (vanilla, dynamic, warmup, mixed)"; exit 2 ;; esac
+        [ -f "${lora_config_dir}/${s}.yaml" ] || { log "Error: ${lora_config_dir}/${s}.yaml not found (--lora_config_dir)"; exit 2; }
+    done
+    [ "${rescore_nbest}" -ge 1 ] || { log "Error: --rescore_nbest must be >= 1"; exit 2; }
+    if [ -z "${lm_general_tag}" ]; then
+        lm_general_tag=$(basename "${lm_general_config}" .yaml)_${lang}_${tok_suffix}
+    fi
+    lm_general_exp=${expdir}/lm_general_${lm_general_tag}
+    lm_indomain_data=${expdir}/lm_indomain_${lang}_${tok_suffix}  # text + shape files
+    lora_exp_of() { echo "${expdir}/lm_$(basename "${lora_config_dir}")_${1}_on_${lm_general_tag}"; }
+    rescore_root=${asr_exp}/rescoring
+    nbest_root=${rescore_root}/nbest${rescore_nbest}
+    rescore_sets=("${valid_set}")
+    for dset in "${test_set_list[@]}"; do [ "${dset}" = "${valid_set}" ] || rescore_sets+=("${dset}"); done
+    [ "${#rescore_sets[@]}" -gt 1 ] || { log "Error: rescoring needs a test set other than --valid_set ${valid_set}"; exit 2; }
+    read -r -a lm_general_extra <<<"${lm_general_args}"
+    read -r -a lora_extra <<<"${lora_args}"
+    read -r -a rescore_extra <<<"${rescore_args}"
+    read -r -a rescore_inference_extra <<<"${rescore_inference_args}"
+    read -r -a nprr_seed_list <<<"${nprr_seeds}"
+    lm_device=$([ "${ngpu}" -gt 0 ] && echo cuda || echo cpu)
+    # LM systems: NAME=CONFIG,MODEL (the unadapted base LM, then one per strategy)
+    lm_systems=("base=${lm_general_exp}/config.yaml,${lm_general_exp}/${inference_lm}")
+    for s in "${lora_strategy_list[@]}"; do
+        lm_systems+=("${s}=$(lora_exp_of "${s}")/config.yaml,$(lora_exp_of "${s}")/${inference_lm}")
+    done
+
+    # ------------------------------------------------------------ stage 14 (N-best)
+    if [ "${stage}" -le 14 ]; then
+        nb_opts=()
+        [ -n "${inference_config}" ] && nb_opts+=(--config "${inference_config}")
+        for dset in "${rescore_sets[@]}"; do
+            dir=${nbest_root}/${dset}
+            if is_done "${dir}/.done"; then
+                log "Stage 14: skipped ${dset} (${dir}/.done exists)"; continue
+            fi
+            rm -rf "${dir}"
+            mkdir -p "${nbest_root}"
+            stage9_dir=${asr_exp}/${inference_tag}/${dset}
+            if ! ${use_lm} && [ "${nbest}" -ge "${rescore_nbest}" ] && [ -z "${rescore_inference_args}" ] \
+                && [ -f "${stage9_dir}/.done" ]; then
+                log "Stage 14: ${dset}: stage 9's ${nbest}-best lists (decoded without LM) -> ${dir}"
+                ln -s "$(cd "${stage9_dir}" && pwd)" "${dir}"
+                continue
+            fi
+            logdir=${dir}/logdir
+            mkdir -p "${logdir}"
+            nb_data=(--data_path_and_name_and_type "${data_feats}/${dset}/wav.scp,speech,sound")
+            if [ "${task:-asr}" = avsr ]; then
+                nb_data+=(--data_path_and_name_and_type "${data_feats}/${dset}/video.scp,video,video_npy")
+            fi
+            n=$(${python} -m espnet_lowrank.bin.recipe_tools split "${data_feats}/${dset}/wav.scp" \
+                "${logdir}" "${inference_nj}" --prefix keys)
+            log "Stage 14: ${rescore_nbest}-best decoding of ${dset} without LM, ${n} job(s) -> ${dir}"
+            # shellcheck disable=SC2206  # the job commands are word lists by design
+            if [ "${ngpu}" -gt 0 ]; then _cmd=(${cuda_cmd} --gpu 1); _ngpu=1; else _cmd=(${decode_cmd}); _ngpu=0; fi
+            "${_cmd[@]}" JOB=1:"${n}" "${logdir}/asr_inference.JOB.log" \
+                ${python} -m "${asr_inference_module:-espnet_lowrank.bin.asr_inference}" \
+                --batch_size 1 --ngpu "${_ngpu}" --nbest "${rescore_nbest}" "${nb_data[@]}" \
+                --key_file "${logdir}/keys.JOB.scp" \
+                --asr_train_config "${asr_exp}/config.yaml" \
+                --asr_model_file "${asr_exp}/${inference_asr_model}" \
+                --output_dir "${logdir}/output.JOB" "${nb_opts[@]}" "${inference_extra[@]}" \
+                "${rescore_inference_extra[@]}"
+            job_dirs=()
+            for ((i = 1; i <= n; i++)); do job_dirs+=("${logdir}/output.${i}"); done
+            ${python} -m espnet_lowrank.bin.recipe_tools merge-decode --keys "${data_feats}/${dset}/wav.scp" \
+                --out-dir "${dir}" "${job_dirs[@]}"
+            touch "${dir}/.done"
+        done
+    fi
+
+    # ------------------------------------------------------------ stage 15 (base LM)
+    if [ "${stage}" -le 15 ] && [ "${stop_stage}" -ge 15 ]; then
+        if is_done "${lm_general_exp}/.done"; then
+            log "Stage 15: skipped (${lm_general_exp}/.done exists)"
+        else
+            log "Stage 15: general-domain base LM on ${lm_general_files[*]} -> ${lm_general_exp} (log: ${lm_general_exp}/train.log)"
+            mkdir -p "${lm_general_exp}"
+            ${python} -m espnet_lowrank.bin.lora_rescoring lm-data "${tok_opts[@]}" \
+                --text "${lm_general_files[@]}" --valid_text "${lm_dev_text}" --out_dir "${lm_general_exp}/data"
+            run_training espnet_lowrank.bin.lm_train "${lm_general_exp}/train.log" \
+                --config "${lm_general_config}" "${tok_opts[@]}" --use_preprocessor true \
+                --train_data_path_and_name_and_type "${lm_general_exp}/data/train.txt,text,text" \
+                --valid_data_path_and_name_and_type "${lm_general_exp}/data/valid.txt,text,text" \
+                --train_shape_file "${lm_general_exp}/data/train_shape.${token_type}" \
+                --valid_shape_file "${lm_general_exp}/data/valid_shape.${token_type}" \
+                --fold_length 150 --resume true --use_matplotlib false \
+                --output_dir "${lm_general_exp}" "${lm_general_extra[@]}"
+            [ -e "${lm_general_exp}/${inference_lm}" ] || {
+                log "Error: ${lm_general_exp}/${inference_lm} is missing after training (--inference_lm)"; exit 1; }
+            touch "${lm_general_exp}/.done"
+        fi
+    fi
+
+    # ------------------------------------------------------------ stage 16 (LoRA adaptation)
+    if [ "${stage}" -le 16 ] && [ "${stop_stage}" -ge 16 ]; then
+        if is_done "${lm_indomain_data}/.done"; then
+            log "Stage 16: skipped in-domain text (${lm_indomain_data}/.done exists)"
+        else
+            log "Stage 16: in-domain LM text ${lm_indomain_files[*]} -> ${lm_indomain_data}"
+            rm -rf "${lm_indomain_data}"
+            ${python} -m espnet_lowrank.bin.lora_rescoring lm-data "${tok_opts[@]}" \
+                --text "${lm_indomain_files[@]}" --valid_text "${lm_dev_text}" --out_dir "${lm_indomain_data}"
+            touch "${lm_indomain_data}/.done"
+        fi
+        for s in "${lora_strategy_list[@]}"; do
+            lexp=$(lora_exp_of "${s}")
+            if is_done "${lexp}/.done"; then
+                log "Stage 16: skipped ${s} (${lexp}/.done exists)"; continue
+            fi
+            log "Stage 16: LoRA adaptation (${s}, ${lora_config_dir}/${s}.yaml) of ${lm_general_exp} -> ${lexp} (log: ${lexp}/train.log)"
+            mkdir -p "${lexp}"
+            adapt_opts=(--config "${lora_config_dir}/${s}.yaml"
+                --base_lm_config "${lm_general_exp}/config.yaml"
+                --base_lm_file "${lm_general_exp}/${inference_lm}"
+                "${tok_opts[@]}" --use_preprocessor true
+                --train_data_path_and_name_and_type "${lm_indomain_data}/train.txt,text,text"
+                --valid_data_path_and_name_and_type "${lm_indomain_data}/valid.txt,text,text"
+                --train_shape_file "${lm_indomain_data}/train_shape.${token_type}"
+                --valid_shape_file "${lm_indomain_data}/valid_shape.${token_type}"
+                --fold_length 150 --resume true --use_matplotlib false --output_dir "${lexp}")
+            if [ "${s}" = warmup ] && { [ "${dist_procs}" -gt 1 ] || [ "${ngpu}" -gt 1 ] || [ "${num_nodes}" -gt 1 ]; }; then
+                # the warm-up truncation changes adapter shapes, which DDP cannot follow
+                log "Stage 16: warmup trains in one process (not distributed)"
+                (
+                    dist_procs=1; num_nodes=1
+                    if [ "${ngpu}" -gt 1 ]; then ngpu=1; fi
+                    run_training espnet_lowrank.bin.lm_adapt_train "${lexp}/train.log" "${adapt_opts[@]}" "${lora_extra[@]}"
+                )
+            else
+                run_training espnet_lowrank.bin.lm_adapt_train "${lexp}/train.log" "${adapt_opts[@]}" "${lora_extra[@]}"
+            fi
+            for f in "${inference_lm}" lora_ranks.yaml; do
+                [ -e "${lexp}/${f}" ] || { log "Error: ${lexp}/${f} is missing after adaptation"; exit 1; }
+            done
+            touch "${lexp}/.done"
+        done
+    fi
+
+    # ------------------------------------------------------------ stage 17 (rescoring)
+    if [ "${stage}" -le 17 ] && [ "${stop_stage}" -ge 17 ]; then
+        todo=(); todo_names=()
+        for sys in "${lm_systems[@]}"; do
+            name=${sys%%=*}
+            if is_done "${rescore_root}/${name}/.done"; then
+                log "Stage 17: skipped ${name} (${rescore_root}/${name}/.done exists)"; continue
+            fi
+            todo+=(--system "${sys}"); todo_names+=("${name}")
+        done
+        if [ "${#todo_names[@]}" -gt 0 ]; then
+            log "Stage 17: rescoring ${rescore_sets[*]} with ${todo_names[*]} (λ, β tuned on ${valid_set}) -> ${rescore_root}/<system>"
+            for name in "${todo_names[@]}"; do rm -rf "${rescore_root:?}/${name}"; done
+            mkdir -p "${rescore_root}"
+            ${train_cmd} "${rescore_root}/rescore.log" ${python} -m espnet_lowrank.bin.lora_rescoring rescore \
+                "${todo[@]}" --nbest_root "${nbest_root}" --ref_root "${data_feats}" \
+                --dev_set "${valid_set}" --test_sets "${rescore_sets[@]}" --out_root "${rescore_root}" \
+                --nbest "${rescore_nbest}" --device "${lm_device}" "${rescore_extra[@]}"
+            for name in "${todo_names[@]}"; do touch "${rescore_root}/${name}/.done"; done
+        fi
+    fi
+
+    # ------------------------------------------------------------ stage 18 (NPRR)
+    if [ "${stage}" -le 18 ] && [ "${stop_stage}" -ge 18 ]; then
+        todo=(); todo_names=()
+        for sys in "${lm_systems[@]}"; do
+            name=${sys%%=*}
+            if is_done "${rescore_root}/${name}/.nprr_done"; then
+                log "Stage 18: skipped ${name} (${rescore_root}/${name}/.nprr_done exists)"; continue
+            fi
+            todo+=(--system "${sys}"); todo_names+=("${name}")
+        done
+        if [ "${#todo_names[@]}" -gt 0 ]; then
+            log "Stage 18: NPRR (p=${nprr_p}, seeds ${nprr_seeds}) of ${todo_names[*]} on ${rescore_sets[*]:1}"
+            ${train_cmd} "${rescore_root}/nprr.log" ${python} -m espnet_lowrank.bin.lora_rescoring nprr \
+                "${todo[@]}" --nbest_root "${nbest_root}" --ref_root "${data_feats}" \
+                --test_sets "${rescore_sets[@]:1}" --out_root "${rescore_root}" --nbest "${rescore_nbest}" \
+                --vocab "${lm_general_exp}/data/train.txt" "${lm_indomain_data}/train.txt" \
+                --p "${nprr_p}" --seeds "${nprr_seed_list[@]}" --device "${lm_device}"
+            for name in "${todo_names[@]}"; do touch "${rescore_root}/${name}/.nprr_done"; done
+        fi
+    fi
+
+    # ------------------------------------------------------------ stage 19 (table, RESULTS.md)
+    if [ "${stage}" -le 19 ] && [ "${stop_stage}" -ge 19 ]; then
+        table=${asr_exp}/rescoring_results.md
+        if ${skip_done} && [ -f "${table}" ] \
+            && [ -z "$(find "${rescore_root}" -name '*.yaml' -newer "${table}")" ]; then
+            log "Stage 19: skipped (${table} is newer than every rescoring result)"
+        else
+            log "Stage 19: rescoring table -> ${table}"
+            report_opts=()
+            for s in "${lora_strategy_list[@]}"; do report_opts+=(--strategy "${s}=$(lora_exp_of "${s}")"); done
+            ${python} -m espnet_lowrank.bin.lora_rescoring report --nbest_root "${nbest_root}" \
+                --ref_root "${data_feats}" --out_root "${rescore_root}" --dev_set "${valid_set}" \
+                --test_sets "${rescore_sets[@]:1}" --base base "${report_opts[@]}" \
+                --nbest "${rescore_nbest}" --out "${table}"
+            if [ -n "$(find "${asr_exp}" -name result.txt -print -quit)" ]; then
+                log "Stage 19: ${asr_exp}/RESULTS.md and ./RESULTS.md with the rescoring table"
+                one_model=$(mktemp -d)
+                ln -s "$(cd "${asr_exp}" && pwd)" "${one_model}/$(basename "${asr_exp}")"
+                ${python} -m espnet_lowrank.bin.make_results --exp-dir "${one_model}" --out "${asr_exp}/RESULTS.md"
+                rm -rf "${one_model}"
+                ${python} -m espnet_lowrank.bin.make_results --exp-dir "${expdir}" --out RESULTS.md
+            else
+                log "Stage 19: no scored decoding in ${asr_exp} (stage 10): RESULTS.md not rewritten"
             fi
         fi
     fi

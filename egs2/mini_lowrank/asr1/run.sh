@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # mini_lowrank: a small spoken corpus made on this machine; CPU-sized low-rank ASR.
 #   ./run.sh                   the full-rank baseline (with its rank analysis), then LR-SMS
+#                              (with LoRA LM rescoring of its N-best lists, stages 14-19)
 #   ./run.sh --ablations true  also the ablations of conf/tuning/ (after the two above)
 #   ./run.sh --suggested true  also a model with the rank map suggested by the rank analysis
 #   ./run.sh --smoke true      CI: every stage on a tiny corpus with tiny models
@@ -64,6 +65,14 @@ for asr_config in ${asr_configs}; do
         # budget (factorizable layers at 0.45 of their dense size) suggested from them
         model_opts+=(--rank_analysis true
             --rank_analysis_args "--suggest stable --param-ratio 0.45 --round-to 4")
+    fi
+    if ! ${smoke} && [ "${asr_config}" = conf/train_asr_lr_sms.yaml ]; then
+        # stages 14-19: LoRA adaptation of a general-domain LM to the in-domain text, four
+        # strategies, N-best rescoring of this model and NPRR (docs/rescoring.md)
+        model_opts+=(--lora_rescoring true --rescore_nbest 5 --nprr_seeds 0
+            --lm_general_config conf/train_lm_general.yaml
+            --lm_general_text data/lm_general/text --lm_indomain_text data/lm_indomain/text
+            --lora_config_dir conf/lora)
     fi
     ../../TEMPLATE/asr1/asr.sh \
         --lang en \

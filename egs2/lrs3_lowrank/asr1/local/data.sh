@@ -1,62 +1,10 @@
 #!/usr/bin/env bash
-# Prepare data/{trainval,train,dev,test} (and data/pretrain with --use_pretrain true)
-# from LRS3: 16 kHz WAVs extracted from the mp4s, transcripts, speaker tables.
-# Clips that cannot be used are listed in data/local/skipped.txt.
+# Prepare data/{trainval,train,dev,test} from LRS3 for audio-only ASR: the audio-visual
+# recipe's data preparation with --video none (16 kHz WAVs, transcripts, speaker tables;
+# no mouth crops). Options: see ../avsr1/local/data.sh --help (--video is fixed here).
 set -euo pipefail
-
-log() {
-    local fname=${BASH_SOURCE[1]##*/}
-    echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (${fname}:${BASH_LINENO[0]}:${FUNCNAME[1]}) $*"
-}
-
-usage() {
-    cat <<USAGE
-Usage: $0 [options]
-  --use_pretrain true|false  also prepare data/pretrain and add it to train (default: ${use_pretrain})
-  --dev_ratio R              share of trainval speakers held out as dev (default: ${dev_ratio})
-  --dev_speakers FILE        dev speaker ids, one per line (overrides --dev_ratio)
-  --media_dir DIR            where extracted wav files go (default: ${media_dir})
-  --nj N                     parallel worker processes (default: ${nj})
-USAGE
-}
-
-use_pretrain=false
-dev_ratio=0.08
-dev_speakers=
-media_dir=data/lrs3_media
-nj=4
-python=${python:-python3}
-
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --use_pretrain|--dev_ratio|--dev_speakers|--media_dir|--nj)
-            if [ $# -lt 2 ]; then log "Error: $1 needs a value"; exit 2; fi
-            printf -v "${1#--}" '%s' "$2"
-            shift 2 ;;
-        -h|--help) usage; exit 0 ;;
-        *) log "Error: unknown option $1"; usage; exit 2 ;;
-    esac
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+for a in "$@"; do
+    if [ "${a}" = --video ]; then echo "$0: --video is fixed to none (audio-only recipe)" >&2; exit 2; fi
 done
-
-. ./db.sh
-if [ -f ./path.sh ]; then . ./path.sh; fi
-
-if [ -z "${LRS3}" ]; then
-    log "Error: set LRS3 in db.sh (or export LRS3=/path/to/LRS3)"
-    exit 1
-fi
-
-opts=()
-if [ -n "${dev_speakers}" ]; then opts+=(--dev_speakers "${dev_speakers}"); fi
-
-log "Preparing LRS3 from ${LRS3} (audio only)"
-${python} -m espnet_lowrank.bin.lrs3_data \
-    --lrs3 "${LRS3}" \
-    --data_dir data \
-    --media_dir "${media_dir}" \
-    --video none \
-    --use_pretrain "${use_pretrain}" \
-    --dev_ratio "${dev_ratio}" \
-    --nj "${nj}" \
-    ${opts[@]+"${opts[@]}"}
-log "Done: data/{trainval,train,dev,test}"
+exec bash "${here}/../../avsr1/local/data.sh" --video none "$@"

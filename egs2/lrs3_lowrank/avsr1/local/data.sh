@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Prepare data/{trainval,train,dev,test} (and data/pretrain with --use_pretrain true)
-# from LRS3 for audio-visual ASR: 16 kHz WAVs (wav.scp) and grayscale 88x88 mouth
+# from LRS3: 16 kHz WAVs (wav.scp) and, for audio-visual ASR, grayscale 88x88 mouth
 # crops at 25 fps stored as (T, 88, 88) uint8 .npy files (video.scp; read them in
 # training with the ESPnet data type "video_npy", see espnet_lowrank/video).
+# Shared by both LRS3 recipes: ../../asr1/local/data.sh runs it with --video none.
 # Clips that cannot be used are listed in data/local/skipped.txt.
 set -euo pipefail
 
@@ -14,8 +15,8 @@ log() {
 usage() {
     cat <<USAGE
 Usage: $0 [options]
-  --video landmarks|precropped  face videos + landmark files, or videos that are
-                                already mouth crops (default: ${video})
+  --video landmarks|precropped|none  face videos + landmark files, videos that are
+                                already mouth crops, or audio only (default: ${video})
   --landmarks_dir DIR        landmark root mirroring LRS3 (default: LRS3_LANDMARKS of db.sh,
                              or next to each mp4 when empty)
   --use_pretrain true|false  also prepare data/pretrain and add it to train (default: ${use_pretrain})
@@ -71,4 +72,8 @@ ${python} -m espnet_lowrank.bin.lrs3_data \
     --dev_ratio "${dev_ratio}" \
     --nj "${nj}" \
     ${opts[@]+"${opts[@]}"}
-log "Done: data/{trainval,train,dev,test} with wav.scp and video.scp"
+if [ "${video}" = none ]; then
+    log "Done: data/{trainval,train,dev,test} with wav.scp (audio only)"
+else
+    log "Done: data/{trainval,train,dev,test} with wav.scp and video.scp"
+fi

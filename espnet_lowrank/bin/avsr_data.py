@@ -1,0 +1,95 @@
+"""AVSR data tools for the recipe driver (``asr.sh --task avsr``).
+
+``format-video SRC DST``: after stage 2 formatted ``SRC`` (a Kaldi dir with
+``video.scp``) into ``DST``, write ``DST/video.scp`` and ``DST/video_shape`` for the
+utterances kept there (see :mod:`espnet_lowrank.video.format_data`).
+
+``compare --model LABEL=EXP_DIR ... --inference-tag TAG --test-sets SET ... --out MD``:
+the table of :mod:`espnet_lowrank.avsr.compare` (parameters, seconds per epoch, WER),
+written into ``MD`` between marker lines (replacing an earlier block, else before
+its first ``## `` section; the rest of the file is kept).
+
+Exit status 1 with a message naming the file for bad data, 2 for bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import List, Optional
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m espnet_lowrank.bin.avsr_data", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    sub = p.add_subparsers(dest="command", required=True)
+    f = sub.add_parser("format-video", help="stage 2: video.scp next to the formatted wav.scp")
+    f.add_argument("src", help="Kaldi data dir with video.scp")
+    f.add_argument("dst", help="formatted dir (dump/raw/<set>) with wav.scp, utt2num_samples")
+    f.add_argument("--fs", type=int, default=16000, help="audio sample rate")
+    f.add_argument("--fps", type=int, default=25, help="video frame rate")
+    f.add_argument("--max-mismatch", type=int, default=3,
+                   help="video frames allowed to differ from the audio duration")  # fmt: skip
+    c = sub.add_parser("compare", help="RESULTS.md table of several AV models")
+    c.add_argument("--model", action="append", required=True, metavar="LABEL=EXP_DIR")
+    c.add_argument("--inference-tag", required=True, help="decode_... folder in each exp dir")
+    c.add_argument("--test-sets", nargs="+", required=True)
+    c.add_argument("--reference", default="", help="label ratios refer to (default: first)")
+    c.add_argument("--title", default="Audio-visual mini corpus")
+    c.add_argument("--out", required=True, help="markdown file to write the table into")
+    return p
+
+
+BEGIN, END = "<!-- avsr compare: begin -->", "<!-- avsr compare: end -->"
+
+
+def _compare(args: argparse.Namespace) -> str:
+    from pathlib import Path
+
+    from espnet_lowrank.avsr.compare import collect, render
+
+    models = []
+    for spec in args.model:
+        label, sep, exp = spec.partition("=")
+        if not sep or not label or not exp:
+            raise ValueError(f"--model must be LABEL=EXP_DIR, got {spec!r}")
+        models.append((label, Path(exp)))
+    rows = collect(models, args.inference_tag, args.test_sets)
+    table = render(rows, args.test_sets, args.reference)
+    block = (f"{BEGIN}\n## {args.title}\n\nDecoding: `{args.inference_tag}`; WER in %; "
+             f"s/epoch: mean training time per epoch.\n\n{table}{END}\n")  # fmt: skip
+    out = Path(args.out)
+    text = out.read_text(encoding="utf-8") if out.is_file() else ""
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1].lstrip("\n")
+        text = head + block + ("\n" + tail if tail else "")
+    elif "\n## " in text:  # before the per-model sections of stage 11's RESULTS.md
+        head, rest = text.split("\n## ", 1)
+        text = f"{head}\n{block}\n## {rest}"
+    else:
+        text = (text.rstrip("\n") + "\n\n" if text else "") + block
+    out.write_text(text, encoding="utf-8")
+    print(table, end="")
+    return f"wrote the comparison of {len(rows)} model(s) to {out}"
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = get_parser().parse_args(argv)
+    try:
+        if args.command == "compare":
+            message = _compare(args)
+        else:
+            from espnet_lowrank.video.format_data import format_video_scp
+
+            report = format_video_scp(args.src, args.dst, args.fs, args.fps, args.max_mismatch)
+            message = report.summary(args.src)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"avsr_data {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    print(message, file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
