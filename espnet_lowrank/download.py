@@ -64,18 +64,14 @@ def file_digest(path: Path | str, algorithm: str) -> str:
     return h.hexdigest()
 
 
-def _expected_digest(
-    md5: Optional[str], sha256: Optional[str]
-) -> Optional[Tuple[str, str]]:
+def _expected_digest(md5: Optional[str], sha256: Optional[str]) -> Optional[Tuple[str, str]]:
     if md5 and sha256:
         raise ValueError("give md5 or sha256, not both")
     for algorithm, value, length in (("md5", md5, 32), ("sha256", sha256, 64)):
         if value is not None:
             value = value.strip().lower()
             if not re.fullmatch(f"[0-9a-f]{{{length}}}", value):
-                raise ValueError(
-                    f"{algorithm} checksum must be {length} hex digits: {value!r}"
-                )
+                raise ValueError(f"{algorithm} checksum must be {length} hex digits: {value!r}")
             return algorithm, value
     return None
 
@@ -167,8 +163,7 @@ def _fetch_once(
         else:
             if offset:
                 logger.warning(
-                    "%s: server ignored the Range request; "
-                    "downloading again from byte 0",
+                    "%s: server ignored the Range request; downloading again from byte 0",
                     url,
                 )
                 offset = 0
@@ -176,9 +171,7 @@ def _fetch_once(
             total = int(length) if length is not None and length.isdigit() else None
             mode = "wb"
         meter = (
-            _Progress(
-                part.name[: -len(".part")], total, offset, sys.stderr, progress_interval
-            )
+            _Progress(part.name[: -len(".part")], total, offset, sys.stderr, progress_interval)
             if progress
             else None
         )
@@ -197,8 +190,7 @@ def _fetch_once(
         raise _Incomplete(f"connection ended at byte {size} of {total}")
     if total is None:
         logger.warning(
-            "%s: the server sent no length; the size of %s (%d bytes) "
-            "could not be checked",
+            "%s: the server sent no length; the size of %s (%d bytes) could not be checked",
             url,
             part,
             size,
@@ -252,9 +244,7 @@ def download(
             logger.info("%s exists (no checksum to verify); not downloading", dest)
             return dest
         if file_digest(dest, expected[0]) == expected[1]:
-            logger.info(
-                "%s exists and its %s matches; not downloading", dest, expected[0]
-            )
+            logger.info("%s exists and its %s matches; not downloading", dest, expected[0])
             return dest
         logger.warning(
             "%s exists but its %s does not match; deleting it and downloading again",
@@ -331,9 +321,7 @@ def _fetch_with_retries(
                 f"{url}: giving up after {failures} failed attempts ({error}); "
                 f"{have} bytes kept in {part}, run again to resume"
             ) from error
-        logger.warning(
-            "%s: %s; retry %d/%d from byte %d", url, error, failures, retries, have
-        )
+        logger.warning("%s: %s; retry %d/%d from byte %d", url, error, failures, retries, have)
         time.sleep(backoff * failures)
 
 
@@ -344,9 +332,7 @@ def _check_member(member: tarfile.TarInfo, root: Path, archive: Path) -> None:
         raise ExtractError(f"{archive}: member {name!r} has an absolute path")
     target = (root / name).resolve()
     if not target.is_relative_to(root):
-        raise ExtractError(
-            f"{archive}: member {name!r} would be written outside {root}"
-        )
+        raise ExtractError(f"{archive}: member {name!r} would be written outside {root}")
     if member.isdev() or member.isfifo():
         raise ExtractError(f"{archive}: member {name!r} is a device or fifo")
     if member.issym() or member.islnk():
@@ -358,9 +344,7 @@ def _check_member(member: tarfile.TarInfo, root: Path, archive: Path) -> None:
             raise ExtractError(f"{archive}: link {name!r} -> {link!r} leaves {root}")
 
 
-def extraction_markers(
-    archive: Path | str, target_dir: Path | str
-) -> Tuple[Path, Path]:
+def extraction_markers(archive: Path | str, target_dir: Path | str) -> Tuple[Path, Path]:
     """(in-progress, done) marker paths ``extract_tar`` keeps in ``target_dir``."""
     name = Path(archive).name
     target = Path(target_dir)
@@ -383,9 +367,7 @@ def extract_tar(archive: Path | str, target_dir: Path | str) -> Path:
     root = Path(target_dir)
     wip, done = extraction_markers(archive, root)
     if done.exists() and not wip.exists():
-        logger.info(
-            "%s already extracted into %s (%s); skipping", archive, root, done.name
-        )
+        logger.info("%s already extracted into %s (%s); skipping", archive, root, done.name)
         return root
     if wip.exists():
         logger.warning(

@@ -57,9 +57,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.end_headers()
                 return
             self.send_response(206)
-            self.send_header(
-                "Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}"
-            )
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
         else:
             self.send_response(200)
         body = data[start:]
@@ -312,8 +310,6 @@ def test_unsafe_members_are_refused(tmp_path, kind):
     before = set(tmp_path.rglob("*"))
     with pytest.raises(ExtractError):
         extract_tar(archive, root)
-    written = {
-        p for p in set(tmp_path.rglob("*")) - before if not p.is_relative_to(root)
-    }
+    written = {p for p in set(tmp_path.rglob("*")) - before if not p.is_relative_to(root)}
     assert written == {tmp_path / "a"}
     assert not (tmp_path / "a" / "evil.txt").exists()

@@ -146,9 +146,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 **kw,
             )
             if args.lm_text_dir:
-                ls.download_lm_text(
-                    args.lm_text_dir, url_base=args.lm_url_base, md5=table, **kw
-                )
+                ls.download_lm_text(args.lm_text_dir, url_base=args.lm_url_base, md5=table, **kw)
         else:
             reports = ls.prepare(
                 args.root,

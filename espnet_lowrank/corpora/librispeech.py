@@ -98,9 +98,7 @@ def data_dir_name(part: str) -> str:
 def default_parts(train_set: str) -> Tuple[str, ...]:
     """Parts needed for ``train_set`` plus the dev and test parts."""
     if train_set not in TRAIN_SETS:
-        raise CorpusError(
-            f"unknown train set {train_set!r}; choose from {list(TRAIN_SETS)}"
-        )
+        raise CorpusError(f"unknown train set {train_set!r}; choose from {list(TRAIN_SETS)}")
     return EVAL_PARTS + TRAIN_SETS[train_set]
 
 
@@ -328,9 +326,7 @@ def collect_part(
                 skipped.append(str(chapter_dir))
                 continue
             if not trans.is_file():
-                raise CorpusError(
-                    f"missing transcript file {trans} for {len(flacs)} .flac"
-                )
+                raise CorpusError(f"missing transcript file {trans} for {len(flacs)} .flac")
             texts = _read_transcripts(trans)
             no_text = sorted(set(flacs) - set(texts))
             if no_text:
@@ -376,9 +372,7 @@ def prepare_part(root: Path | str, part: str, data_dir: Path | str) -> PartRepor
         )
     wip, _ = extraction_markers(f"{part}.tar.gz", root)
     if wip.exists():
-        raise CorpusError(
-            f"{part_dir} is half extracted ({wip}); run the download stage"
-        )
+        raise CorpusError(f"{part_dir} is half extracted ({wip}); run the download stage")
     speakers = read_speakers(corpus_dir(root) / "SPEAKERS.TXT")
     utts, skipped = collect_part(part_dir, speakers)
     out = write_data_dir(Path(data_dir) / data_dir_name(part), utts)
@@ -422,17 +416,13 @@ def combine_data_dirs(out_dir: Path | str, inputs: Sequence[Path | str]) -> Path
             if utt in owner:
                 raise CorpusError(f"utterance {utt} is in both {owner[utt]} and {d}")
             if utt not in text or utt not in utt2spk or utt not in utt2gender:
-                raise CorpusError(
-                    f"{d}: utterance {utt} lacks text, utt2spk or utt2gender"
-                )
+                raise CorpusError(f"{d}: utterance {utt} lacks text, utt2spk or utt2gender")
             owner[utt] = d
             extra = {"utt2gender": utt2gender[utt]}
             utts.append(Utterance(utt, utt2spk[utt], wav[utt], text[utt], extra))
     write_data_dir(out, utts)
     _write_spk2gender(out, {s: spk2gender[s] for s in {u.spk_id for u in utts}})
-    logger.info(
-        "combined %s -> %s (%d utterances)", [str(i) for i in inputs], out, len(utts)
-    )
+    logger.info("combined %s -> %s (%d utterances)", [str(i) for i in inputs], out, len(utts))
     return out
 
 
@@ -467,9 +457,7 @@ def write_lm_text(gz_path: Path | str, out_dir: Path | str) -> Tuple[Path, int, 
         tmp.unlink(missing_ok=True)
         raise CorpusError(f"{gz}: cannot read the LM text ({e})") from e
     os.replace(tmp, final)
-    logger.info(
-        "%s: %d lines -> %s (%d empty lines skipped)", gz, written, final, empty
-    )
+    logger.info("%s: %d lines -> %s (%d empty lines skipped)", gz, written, final, empty)
     return final, written, empty
 
 
@@ -489,22 +477,16 @@ def prepare(
     ``dev`` is combined when both dev parts are among ``parts``.
     """
     if train_set not in TRAIN_SETS:
-        raise CorpusError(
-            f"unknown train set {train_set!r}; choose from {list(TRAIN_SETS)}"
-        )
+        raise CorpusError(f"unknown train set {train_set!r}; choose from {list(TRAIN_SETS)}")
     chosen = [normalize_part(p) for p in (parts or default_parts(train_set))]
     train_parts = TRAIN_SETS[train_set]
     missing = [p for p in train_parts if p not in chosen]
     if missing and len(missing) < len(train_parts):
-        raise CorpusError(
-            f"train set {train_set} needs parts {missing}, not in {chosen}"
-        )
+        raise CorpusError(f"train set {train_set} needs parts {missing}, not in {chosen}")
     data = Path(data_dir)
     reports = [prepare_part(root, p, data) for p in dict.fromkeys(chosen)]
     if len(train_parts) > 1 and not missing:
-        combine_data_dirs(
-            data / train_set, [data / data_dir_name(p) for p in train_parts]
-        )
+        combine_data_dirs(data / train_set, [data / data_dir_name(p) for p in train_parts])
     if all(p in chosen for p in DEV_PARTS):
         combine_data_dirs(data / DEV_SET, [data / data_dir_name(p) for p in DEV_PARTS])
     else:

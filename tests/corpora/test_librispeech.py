@@ -59,9 +59,7 @@ def _check_dir(d: Path, expected: Dict[str, Tuple[str, str, int]], root: Path) -
         assert Path(wav[utt]).is_absolute()
         assert (
             Path(wav[utt])
-            == (
-                root / "LibriSpeech" / part / reader / chapter / f"{utt}.flac"
-            ).absolute()
+            == (root / "LibriSpeech" / part / reader / chapter / f"{utt}.flac").absolute()
         )
     spk2utt = {k: v.split() for k, v in read_table(d / "spk2utt").items()}
     assert {u: s for s, us in spk2utt.items() for u in us} == utt2spk
@@ -95,9 +93,7 @@ def test_prepare_writes_parts_and_combined_sets(corpus, tmp_path):
     _check_dir(data / "dev", dev, root)
     assert reports[0].skipped == [str(stray)]
     assert reports[0].utterances == 3 and reports[0].speakers == 2
-    assert sum(r.utterances for r in reports) == sum(
-        v[0] in SMALL for v in expected.values()
-    )
+    assert sum(r.utterances for r in reports) == sum(v[0] in SMALL for v in expected.values())
     assert not (data / "train_960").exists()
     assert not (data / "local").exists()
 
@@ -196,9 +192,7 @@ def test_duplicate_transcript_id(corpus, tmp_path):
 
 def test_misnamed_flac(corpus, tmp_path):
     root, _ = corpus
-    (_chapter(root) / "103-1240-0001.flac").rename(
-        _chapter(root) / "103-9999-0001.flac"
-    )
+    (_chapter(root) / "103-1240-0001.flac").rename(_chapter(root) / "103-9999-0001.flac")
     with pytest.raises(ls.CorpusError, match="expected a name 103-1240-<number>.flac"):
         ls.prepare_part(root, "dev-clean", tmp_path / "data")
 
@@ -307,9 +301,7 @@ def _make_archives(corpus_root: Path, out: Path) -> Dict[str, str]:
     out.mkdir()
     for part in ls.PARTS:
         with tarfile.open(out / f"{part}.tar.gz", "w:gz") as tar:
-            tar.add(
-                corpus_root / "LibriSpeech" / "SPEAKERS.TXT", "LibriSpeech/SPEAKERS.TXT"
-            )
+            tar.add(corpus_root / "LibriSpeech" / "SPEAKERS.TXT", "LibriSpeech/SPEAKERS.TXT")
             tar.add(corpus_root / "LibriSpeech" / part, f"LibriSpeech/{part}")
     with gzip.open(out / ls.LM_TEXT_GZ, "wt") as f:
         f.write("A BANK CHECK\nTHE END\n")
@@ -371,17 +363,13 @@ def test_data_sh_end_to_end(archive_server, tmp_path, capsys, caplog):
     )
     r = _run_data_sh(work, dl, *args)
     assert r.returncode == 0, r.stderr
-    assert sorted(paths) == sorted(
-        [f"/{p}.tar.gz" for p in SMALL] + [f"/{ls.LM_TEXT_GZ}"]
-    )
+    assert sorted(paths) == sorted([f"/{p}.tar.gz" for p in SMALL] + [f"/{ls.LM_TEXT_GZ}"])
     data = work / "data"
     small = {u: v for u, v in expected.items() if v[0] in SMALL}
     for part in SMALL:
         sub = {u: v for u, v in small.items() if v[0] == part}
         _check_dir(data / part.replace("-", "_"), sub, dl)
-    _check_dir(
-        data / "dev", {u: v for u, v in small.items() if v[0].startswith("dev")}, dl
-    )
+    _check_dir(data / "dev", {u: v for u, v in small.items() if v[0].startswith("dev")}, dl)
     assert _lines(data / "local/other_text/text") == [
         "librispeech_lng_00000001 A BANK CHECK",
         "librispeech_lng_00000002 THE END",

@@ -19,7 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 MINI = REPO / "egs2" / "mini_lowrank" / "asr1"
 
 pytestmark = pytest.mark.skipif(
-    shutil.which("espeak-ng") is None or shutil.which("sclite") is None
+    shutil.which("espeak-ng") is None
+    or shutil.which("sclite") is None
     and not Path("/usr/lib/sctk/bin/sclite").exists(),
     reason="needs the Debian packages espeak-ng and sctk (make test installs them as root)",
 )
