@@ -5,6 +5,8 @@
 #   ./run.sh --ablations true  also the ablations of conf/tuning/ (after the two above)
 #   ./run.sh --suggested true  also a model with the rank map suggested by the rank analysis
 #   ./run.sh --smoke true      CI: every stage on a tiny corpus with tiny models
+#   ./run.sh --asr_configs "conf/a.yaml ..."   only these models (local/side_by_side.sh
+#                              trains the two default models at once, one thread each)
 # Other options go to asr.sh (e.g. --stage 8 --ngpu 1 --python .venv/bin/python);
 # finished stages are skipped, so later models reuse data, tokens, LM and stats.
 set -euo pipefail
@@ -12,11 +14,13 @@ set -euo pipefail
 smoke=false
 ablations=false
 suggested=false
+asr_configs_override=""  # e.g. "conf/train_asr_lr_sms.yaml": train only these
 while [ $# -ge 2 ]; do
     case "$1" in
         --smoke) smoke=$2; shift 2 ;;
         --ablations) ablations=$2; shift 2 ;;
         --suggested) suggested=$2; shift 2 ;;
+        --asr_configs) asr_configs_override=$2; shift 2 ;;
         *) break ;;
     esac
 done
@@ -56,6 +60,7 @@ else
     nj=2
     inference_nj=2
 fi
+[ -n "${asr_configs_override}" ] && asr_configs=${asr_configs_override}
 inference_config=conf/decode_asr.yaml
 
 for asr_config in ${asr_configs}; do
