@@ -174,7 +174,9 @@ def build_av_corpus(
         else:
             import multiprocessing as mp
 
-            with mp.get_context("fork").Pool(nj) as pool:
+            # spawn, not fork: a fork after torch/OpenMP threads exist can deadlock
+            # (seen in the Python 3.12 test suite)
+            with mp.get_context("spawn").Pool(nj) as pool:
                 for utt, n in pool.imap_unordered(_render_job, jobs, chunksize=8):
                     frames[utt] = n
                     bar.update(1)
