@@ -362,7 +362,8 @@ def render_all(
         else:
             import multiprocessing as mp
 
-            with mp.get_context("fork").Pool(nj) as pool:
+            # spawn, not fork: a fork after torch/OpenMP threads exist can deadlock
+            with mp.get_context("spawn").Pool(nj) as pool:
                 for r in pool.imap_unordered(render, jobs, chunksize=8):
                     results[r.utt_id] = r
                     bar.update(1)
