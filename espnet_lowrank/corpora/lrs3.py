@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import multiprocessing as mp
 import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -275,7 +276,9 @@ def _run_jobs(jobs: List[ClipJob], nj: int) -> List[ClipResult]:
     if nj <= 1 or len(jobs) <= 1:
         return [prepare_clip(j) for j in jobs]
     chunk = max(1, math.ceil(len(jobs) / (nj * 8)))
-    with ProcessPoolExecutor(max_workers=nj) as pool:
+    # spawn, not fork: the parent may hold PyAV and torch thread pools, which a
+    # forked child can deadlock on
+    with ProcessPoolExecutor(max_workers=nj, mp_context=mp.get_context("spawn")) as pool:
         return list(pool.map(prepare_clip, jobs, chunksize=chunk))
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
+import gc
 import json
 import os
 from dataclasses import dataclass
@@ -69,11 +71,17 @@ class PhoneTime:
     end: float
 
 
+@functools.lru_cache(maxsize=1)
+def _library_name() -> str:
+    """The espeak-ng library's file name, looked up once in the parent process
+    (``find_library`` runs ``ldconfig`` in a subprocess: not in a forked child)."""
+    return ctypes.util.find_library("espeak-ng") or "libespeak-ng.so.1"
+
+
 class _Engine:
     """The library, initialised once per process, collecting events per call."""
 
-    def __init__(self) -> None:
-        name = ctypes.util.find_library("espeak-ng") or "libespeak-ng.so.1"
+    def __init__(self, name: str) -> None:
         try:
             self.lib = ctypes.CDLL(name)
         except OSError as err:
@@ -144,13 +152,18 @@ def phone_times(text: str, speaker: Speaker) -> List[PhoneTime]:
     child that initialises it: results then depend on the input only, like the
     command line's output. Raises ``RuntimeError`` with the child's error.
     """
+    name = _library_name()
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child
+        # The child inherits the parent's objects, some of which own threads that
+        # did not survive the fork (a PyAV filter graph deadlocked freeing its
+        # thread pool here): never let the garbage collector free them.
+        gc.disable()
         status = 0
         try:
             os.close(read_fd)
-            eng = _Engine()
+            eng = _Engine(name)
             eng.run(text, speaker)
             payload = {"events": eng.events, "samples": eng.samples}
         except BaseException as err:  # report everything to the parent
