@@ -36,6 +36,31 @@ class FormatReport:
         return f"{name}: kept {self.kept} ({self.resampled} resampled); {why}"
 
 
+def audio_file(scp: Path, utt: str, entry: str, pipe_hint: str) -> Path:
+    """The audio file of ``utt`` from its ``wav.scp`` entry (a relative path is taken from cwd).
+
+    Args:
+        scp: the ``wav.scp`` the entry comes from (named in errors).
+        utt: utterance id (named in errors).
+        entry: the entry: a path; a Kaldi pipe (``... |``) is refused.
+        pipe_hint: the end of the pipe error message: what the caller needs instead.
+    Returns:
+        An absolute path (relative entries resolved against the working directory).
+    Raises:
+        ValueError: the entry is a Kaldi pipe.
+        FileNotFoundError: the file does not exist.
+    """
+    entry = entry.strip()
+    if entry.endswith("|"):
+        raise ValueError(f"{scp}: utterance {utt} is a Kaldi pipe ({entry!r}); {pipe_hint}")
+    path = Path(entry)
+    if not path.is_absolute():
+        path = (Path.cwd() / path).resolve()
+    if not path.is_file():
+        raise FileNotFoundError(f"{scp}: audio of {utt} not found: {path}")
+    return path
+
+
 def _resample(src: Path, dst: Path, fs: int) -> int:
     """Read ``src``, resample to ``fs`` (mono kept as is), write 16-bit WAV; return samples."""
     import soundfile as sf
@@ -85,17 +110,7 @@ def format_data_dir(
     nsamples: List[str] = []
     kept: List[str] = []
     for utt in sorted(wavs):
-        entry = wavs[utt].strip()
-        if entry.endswith("|"):
-            raise ValueError(
-                f"{src / 'wav.scp'}: utterance {utt} is a Kaldi pipe ({entry!r}); "
-                "write the audio to files first"
-            )
-        path = Path(entry)
-        if not path.is_absolute():
-            path = (Path.cwd() / path).resolve()
-        if not path.is_file():
-            raise FileNotFoundError(f"{src / 'wav.scp'}: audio of {utt} not found: {path}")
+        path = audio_file(src / "wav.scp", utt, wavs[utt], "write the audio to files first")
         info = sf.info(str(path))
         if info.samplerate == fs and info.format in KEPT_FORMATS:
             n = int(info.frames)

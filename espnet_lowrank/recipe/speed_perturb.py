@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from espnet_lowrank.corpora.kaldi_dir import Utterance, read_table, write_data_dir
+from espnet_lowrank.recipe.format_data import audio_file
 
 AUDIO_FORMATS = {"flac": "FLAC", "wav": "WAV"}
 # Tables that stay valid when ids are prefixed: per utterance / per speaker.
@@ -129,21 +130,6 @@ def check_source(src: Path | str) -> Tuple[Dict[str, str], Dict[str, str], Dict[
     return wavs, texts, utt2spk
 
 
-def _source_audio(src: Path, utt: str, entry: str) -> Path:
-    entry = entry.strip()
-    if entry.endswith("|"):
-        raise ValueError(
-            f"{src / 'wav.scp'}: utterance {utt} is a Kaldi pipe ({entry!r}); "
-            "speed perturbation needs audio files"
-        )
-    path = Path(entry)
-    if not path.is_absolute():
-        path = Path.cwd() / path
-    if not path.is_file():
-        raise FileNotFoundError(f"{src / 'wav.scp'}: audio of {utt} not found: {path}")
-    return path.resolve()
-
-
 def perturbed_path(dst: Path, factor: Factor, spk: str, utt: str, audio_format: str) -> Path:
     """Where the audio of ``utt`` perturbed by ``factor`` goes (absolute)."""
     return (dst / "audio" / f"sp{factor.text}" / spk / f"{utt}.{audio_format}").absolute()
@@ -222,7 +208,9 @@ def _jobs(
             raise ValueError(f"utterance {unknown[0]} is not in {src / 'wav.scp'}")
     jobs = []
     for utt in utts:
-        src_audio = _source_audio(src, utt, wavs[utt])
+        src_audio = audio_file(
+            src / "wav.scp", utt, wavs[utt], "speed perturbation needs audio files"
+        ).resolve()
         for f in factors:
             if f.value != 1.0:
                 out = perturbed_path(dst, f, f.prefix + utt2spk[utt], f.prefix + utt, audio_format)

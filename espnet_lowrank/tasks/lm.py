@@ -6,14 +6,14 @@ import argparse
 
 from espnet_lowrank._espnet_import import import_quietly
 from espnet_lowrank.registry import register
-from espnet_lowrank.tasks.distributed import release_distributed
 from espnet_lowrank.tasks.inline import inline_rank_maps
+from espnet_lowrank.tasks.worker import ReleaseDistributedMixin
 
 LMTask = import_quietly("espnet2.tasks.lm")[0].LMTask
 register()  # at import: spawned DDP workers unpickle this module first
 
 
-class LowRankLMTask(LMTask):
+class LowRankLMTask(ReleaseDistributedMixin, LMTask):
     """Same options and behaviour as ESPnet's ``LMTask``."""
 
     @classmethod
@@ -21,10 +21,3 @@ class LowRankLMTask(LMTask):
         model = super().build_model(args)
         inline_rank_maps(args, model, ("lm",))
         return model
-
-    @classmethod
-    def main_worker(cls, args: argparse.Namespace) -> None:
-        try:
-            super().main_worker(args)
-        finally:
-            release_distributed()

@@ -331,6 +331,43 @@ collect_stats() {
     ${python} -m espnet2.bin.aggregate_stats_dirs "${inputs[@]}" --output_dir "${out}"
 }
 
+# Decoding of one set (stage 9 and 14): its keys split over inference_nj jobs, N-best
+# inference, the job outputs merged into $2/{1..N}best_recog. Makes $2 afresh; the caller
+# handles its .done marker. $1 = set, $2 = output dir, $3 = N (--nbest), $4 = head of the log
+# line, rest = further inference options (--config, LM files, --inference_args ...).
+# Sets decode_jobs (jobs run) and decode_seconds (wall time of the jobs and the merge).
+decode_set() {
+    local dset=$1 dir=$2 n_best=$3 what=$4 n i start job_ngpu
+    shift 4
+    local logdir=${dir}/logdir
+    local data=(--data_path_and_name_and_type "${data_feats}/${dset}/wav.scp,speech,sound")
+    if [ "${task}" = avsr ]; then
+        data+=(--data_path_and_name_and_type "${data_feats}/${dset}/video.scp,video,video_npy")
+    fi
+    rm -rf "${dir}"
+    mkdir -p "${logdir}"
+    n=$(${python} -m espnet_lowrank.bin.recipe_tools split "${data_feats}/${dset}/wav.scp" \
+        "${logdir}" "${inference_nj}" --prefix keys)
+    log "${what}, ${n} job(s) -> ${dir} (logs: ${logdir}/asr_inference.*.log)"
+    local job_cmd=()
+    # shellcheck disable=SC2206  # the job commands are word lists by design
+    if [ "${ngpu}" -gt 0 ]; then job_cmd=(${cuda_cmd} --gpu 1); job_ngpu=1; else job_cmd=(${decode_cmd}); job_ngpu=0; fi
+    start=${SECONDS}
+    "${job_cmd[@]}" JOB=1:"${n}" "${logdir}/asr_inference.JOB.log" \
+        ${python} -m "${asr_inference_module}" --batch_size 1 --ngpu "${job_ngpu}" \
+        --nbest "${n_best}" "${data[@]}" \
+        --key_file "${logdir}/keys.JOB.scp" \
+        --asr_train_config "${asr_exp}/config.yaml" \
+        --asr_model_file "${asr_exp}/${inference_asr_model}" \
+        --output_dir "${logdir}/output.JOB" "$@"
+    local job_dirs=()
+    for ((i = 1; i <= n; i++)); do job_dirs+=("${logdir}/output.${i}"); done
+    ${python} -m espnet_lowrank.bin.recipe_tools merge-decode --keys "${data_feats}/${dset}/wav.scp" \
+        --out-dir "${dir}" "${job_dirs[@]}"
+    decode_jobs=${n}
+    decode_seconds=$((SECONDS - start))
+}
+
 log "$0 ${run_args}"
 log "asr_exp=${asr_exp} lm_exp=${lm_exp} token_list=${token_list} backend=${cmd_backend:-?}"
 
@@ -570,30 +607,10 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
         if is_done "${dir}/.done"; then
             log "Stage 9: skipped ${dset} (${dir}/.done exists)"; continue
         fi
-        logdir=${dir}/logdir
-        dec_data=(--data_path_and_name_and_type "${data_feats}/${dset}/wav.scp,speech,sound")
-        [ "${task}" = avsr ] && dec_data+=(--data_path_and_name_and_type "${data_feats}/${dset}/video.scp,video,video_npy")
-        rm -rf "${dir}"
-        mkdir -p "${logdir}"
-        n=$(${python} -m espnet_lowrank.bin.recipe_tools split "${data_feats}/${dset}/wav.scp" \
-            "${logdir}" "${inference_nj}" --prefix keys)
-        log "Stage 9: decoding ${dset} with ${n} job(s) -> ${dir} (logs: ${logdir}/asr_inference.*.log)"
-        # shellcheck disable=SC2206  # the job commands are word lists by design
-        if [ "${ngpu}" -gt 0 ]; then _cmd=(${cuda_cmd} --gpu 1); _ngpu=1; else _cmd=(${decode_cmd}); _ngpu=0; fi
-        dec_start=${SECONDS}
-        "${_cmd[@]}" JOB=1:"${n}" "${logdir}/asr_inference.JOB.log" \
-            ${python} -m "${asr_inference_module}" --batch_size 1 --ngpu "${_ngpu}" \
-            --nbest "${nbest}" "${dec_data[@]}" \
-            --key_file "${logdir}/keys.JOB.scp" \
-            --asr_train_config "${asr_exp}/config.yaml" \
-            --asr_model_file "${asr_exp}/${inference_asr_model}" \
-            --output_dir "${logdir}/output.JOB" "${dec_opts[@]}" "${inference_extra[@]}"
-        job_dirs=()
-        for ((i = 1; i <= n; i++)); do job_dirs+=("${logdir}/output.${i}"); done
-        ${python} -m espnet_lowrank.bin.recipe_tools merge-decode --keys "${data_feats}/${dset}/wav.scp" \
-            --out-dir "${dir}" "${job_dirs[@]}"
+        decode_set "${dset}" "${dir}" "${nbest}" "Stage 9: decoding ${dset}" \
+            "${dec_opts[@]}" "${inference_extra[@]}"
         ${python} -m espnet_lowrank.bin.model_info decode --exp-dir "${asr_exp}" --set "${dset}" \
-            --wall-seconds "$((SECONDS - dec_start))" --jobs "${n}" --fs "${fs}" \
+            --wall-seconds "${decode_seconds}" --jobs "${decode_jobs}" --fs "${fs}" \
             --utt2num-samples "${data_feats}/${dset}/utt2num_samples"
         touch "${dir}/.done"
     done
@@ -743,29 +760,9 @@ elif [ "${stop_stage}" -ge 14 ] && [ "${stage}" -le 19 ]; then
                 ln -s "$(cd "${stage9_dir}" && pwd)" "${dir}"
                 continue
             fi
-            logdir=${dir}/logdir
-            mkdir -p "${logdir}"
-            nb_data=(--data_path_and_name_and_type "${data_feats}/${dset}/wav.scp,speech,sound")
-            if [ "${task:-asr}" = avsr ]; then
-                nb_data+=(--data_path_and_name_and_type "${data_feats}/${dset}/video.scp,video,video_npy")
-            fi
-            n=$(${python} -m espnet_lowrank.bin.recipe_tools split "${data_feats}/${dset}/wav.scp" \
-                "${logdir}" "${inference_nj}" --prefix keys)
-            log "Stage 14: ${rescore_nbest}-best decoding of ${dset} without LM, ${n} job(s) -> ${dir}"
-            # shellcheck disable=SC2206  # the job commands are word lists by design
-            if [ "${ngpu}" -gt 0 ]; then _cmd=(${cuda_cmd} --gpu 1); _ngpu=1; else _cmd=(${decode_cmd}); _ngpu=0; fi
-            "${_cmd[@]}" JOB=1:"${n}" "${logdir}/asr_inference.JOB.log" \
-                ${python} -m "${asr_inference_module:-espnet_lowrank.bin.asr_inference}" \
-                --batch_size 1 --ngpu "${_ngpu}" --nbest "${rescore_nbest}" "${nb_data[@]}" \
-                --key_file "${logdir}/keys.JOB.scp" \
-                --asr_train_config "${asr_exp}/config.yaml" \
-                --asr_model_file "${asr_exp}/${inference_asr_model}" \
-                --output_dir "${logdir}/output.JOB" "${nb_opts[@]}" "${inference_extra[@]}" \
-                "${rescore_inference_extra[@]}"
-            job_dirs=()
-            for ((i = 1; i <= n; i++)); do job_dirs+=("${logdir}/output.${i}"); done
-            ${python} -m espnet_lowrank.bin.recipe_tools merge-decode --keys "${data_feats}/${dset}/wav.scp" \
-                --out-dir "${dir}" "${job_dirs[@]}"
+            decode_set "${dset}" "${dir}" "${rescore_nbest}" \
+                "Stage 14: ${rescore_nbest}-best decoding of ${dset} without LM" \
+                "${nb_opts[@]}" "${inference_extra[@]}" "${rescore_inference_extra[@]}"
             touch "${dir}/.done"
         done
     fi
