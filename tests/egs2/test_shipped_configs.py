@@ -47,6 +47,7 @@ def test_configs_are_found():
     assert any("mini_lowrank/asr1" in str(p) for p in CONFIGS)
     assert any("lrs3_lowrank/asr1" in str(p) for p in CONFIGS)
     assert any("lrs3_lowrank/avsr1" in str(p) for p in AV_CONFIGS)
+    assert any("mini_lowrank/avsr1" in str(p) for p in AV_CONFIGS)
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: str(p.relative_to(ROOT)))
@@ -97,7 +98,9 @@ def test_av_config_builds_with_the_parameter_counts_it_states(config, monkeypatc
     text = config.read_text()
     header = re.search(r"^# Parameters[^:]*: (.*(?:\n#   .*)*)", text, flags=re.M).group(1)
     header = re.sub(r"\s*\n#\s+", " ", header)
-    counts = _av_counts(config, 5000, dense=False)
+    bpe = re.search(r"^# Parameters \((?:BPE|SentencePiece) (\d+)\)", text, flags=re.M)
+    vocab = int(bpe.group(1)) if bpe else 5000
+    counts = _av_counts(config, vocab, dense=False)
     stated = _numbers(header)
     assert stated[0] == counts["total"], f"{config}: header says {stated[0]:,}"
     for label, part in AV_PARTS.items():
@@ -105,7 +108,9 @@ def test_av_config_builds_with_the_parameter_counts_it_states(config, monkeypatc
         assert m and int(m.group(1).replace(",", "")) == counts[part], f"{config}: {label}"
     other = _numbers(header.split(";")[-1])[0]
     if "full rank" in header:
-        assert other == _av_counts(config, 5000, dense=True)["total"]
+        assert other == _av_counts(config, vocab, dense=True)["total"]
     else:  # a full-rank config names its LR-SMS sibling's total
         sibling = config.with_name(config.stem + "_lr_sms.yaml")
-        assert other == _av_counts(sibling, 5000, dense=False)["total"]
+        if not sibling.is_file():  # e.g. train_avsr_full.yaml -> train_avsr_lr_sms.yaml
+            sibling = config.with_name(config.name.replace("_full", "_lr_sms"))
+        assert other == _av_counts(sibling, vocab, dense=False)["total"]
