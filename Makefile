@@ -1,4 +1,5 @@
-# make demo  - run the embedded mini recipe (full rank vs LR-SMS) end to end
+# make demo  - run the embedded mini recipe (full rank vs LR-SMS) end to end; the two
+#              models train side by side, one thread each (egs2/mini_lowrank/asr1/local/side_by_side.sh)
 # make test  - run the test suite
 # Both create a virtualenv for $(PYTHON) when missing, install the project with the
 # tested pins of constraints/py<version>.txt, and install the Debian packages the
@@ -24,7 +25,7 @@ test: install deb
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 demo: install deb
-	cd egs2/mini_lowrank/asr1 && ./run.sh --python $(abspath $(VENV))/bin/python $(DEMO_ARGS)
+	cd egs2/mini_lowrank/asr1 && local/side_by_side.sh --python $(abspath $(VENV))/bin/python $(DEMO_ARGS)
 
 install: $(STAMP)
 

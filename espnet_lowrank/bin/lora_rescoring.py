@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 from espnet_lowrank.rescoring.combine import parse_grid
 from espnet_lowrank.rescoring.homophones import MODES, cmudict_table, vocab_words
@@ -114,8 +115,30 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
+GRID_OPTIONS = ("--lm_weight_grid", "--length_bonus_grid")
+
+
+def attach_grid_values(argv: Sequence[str]) -> List[str]:
+    """``--length_bonus_grid -1:2:0.5`` -> ``--length_bonus_grid=-1:2:0.5``.
+
+    argparse takes a value starting with ``-`` that is not a plain number for an
+    option and rejects it; grids of length bonuses often start below zero.
+    """
+    out: List[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in GRID_OPTIONS and i + 1 < len(argv):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
 def main(argv=None):
-    args = get_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = get_parser().parse_args(attach_grid_values(argv))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if args.command == "lm-data":
         from espnet_lowrank.rescoring.lm_data import write_lm_data

@@ -24,6 +24,17 @@ def test_parse_pairs():
         parse_pairs(["a=x", "a=y"], "--strategy", 1)
 
 
+def test_grid_values_starting_with_a_minus_are_attached_to_their_option():
+    argv = ["rescore", "--length_bonus_grid", "-1:2:0.5", "--lm_weight_grid", "0:1:0.1", "-x"]
+    assert lora_rescoring.attach_grid_values(argv) == [
+        "rescore",
+        "--length_bonus_grid=-1:2:0.5",
+        "--lm_weight_grid=0:1:0.1",
+        "-x",
+    ]
+    assert lora_rescoring.attach_grid_values(["--lm_weight_grid"]) == ["--lm_weight_grid"]
+
+
 def test_rescore_nprr_report_through_the_cli(word_lm, tmp_path):
     for dset, hyps in NBEST.items():
         write_nbest_dir(tmp_path / "nbest" / dset, hyps)
@@ -34,7 +45,8 @@ def test_rescore_nprr_report_through_the_cli(word_lm, tmp_path):
     common = ["--system", f"base={word_lm[0]},{word_lm[1]}",
               "--nbest_root", str(tmp_path / "nbest"), "--ref_root", str(tmp_path / "refs"),
               "--out_root", str(tmp_path / "out"), "--nbest", "2"]  # fmt: skip
-    grids = ["--lm_weight_grid", "0,1", "--length_bonus_grid", "0"]
+    # a grid starting below zero, as length bonuses do, passes argparse
+    grids = ["--lm_weight_grid", "0,1", "--length_bonus_grid", "-1:0:1"]
     res = lora_rescoring.main(["rescore", *common, "--dev_set", "dev",
                                "--test_sets", "dev", "test", *grids])  # fmt: skip
     assert list(res["base"]) == ["dev", "test"]
