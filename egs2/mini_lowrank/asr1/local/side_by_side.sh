@@ -5,6 +5,13 @@
 # compare fairly. This is how the figures in RESULTS.md were made.
 #   local/side_by_side.sh [run.sh options, e.g. --python .venv/bin/python]
 set -euo pipefail
+for a in "$@"; do
+    case "${a}" in
+        --smoke | --ablations | --suggested | --asr_configs)
+            echo "$0: ${a} is a run.sh option; this script trains the two default models (use ./run.sh ${a} ...)" >&2
+            exit 2 ;;
+    esac
+done
 ./run.sh --stop_stage 7 "$@"  # data, tokens, LM, statistics (shared)
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 pids=()
