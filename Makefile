@@ -15,7 +15,7 @@ VENV ?= .venv-$(PYVER)
 endif
 CONSTRAINTS := constraints/py$(PYVER).txt
 STAMP := $(VENV)/.espnet_lowrank-installed
-DEB_PACKAGES := sctk espeak-ng ffmpeg fortunes fortunes-min
+DEB_PACKAGES := sctk espeak-ng ffmpeg fortunes fortunes-min wordnet-base
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
 
@@ -46,6 +46,7 @@ deb:
 	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
 	test -f /usr/share/games/fortunes/fortunes || missing="$$missing fortunes fortunes-min"; \
+	test -f /usr/share/wordnet/data.noun || missing="$$missing wordnet-base"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian packages:$$missing"; \

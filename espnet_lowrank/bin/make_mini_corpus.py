@@ -1,4 +1,4 @@
-"""Make the embedded speech corpus of egs2/mini_lowrank (espeak-ng + fortunes).
+"""Make the embedded speech corpus of egs2/mini_lowrank (espeak-ng + fortunes + WordNet).
 
 Example::
 
@@ -68,6 +68,20 @@ def get_parser() -> argparse.ArgumentParser:
         help="skip data/<set>/phones.ctm (phoneme times from libespeak-ng)",
     )
     p.add_argument("--fortune-dir", default=None, help="/usr/share/games/fortunes")
+    p.add_argument(
+        "--general-text",
+        choices=("wordnet", "fortunes"),
+        default=None,
+        help="general-domain LM text (data/lm_general): WordNet usage examples (default) "
+        "or the fortune topics that are not spoken",
+    )
+    p.add_argument(
+        "--general-sentences",
+        type=int,
+        default=None,
+        help="general-domain sentences kept, drawn with the seed; 0: all (default 20000)",
+    )
+    p.add_argument("--wordnet-dir", default=None, help="/usr/share/wordnet (wordnet-base)")
     return p
 
 
@@ -90,10 +104,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         "min_words": args.min_words,
         "max_words": args.max_words,
         "fortune_dir": args.fortune_dir,
+        "general_text": args.general_text,
+        "wordnet_dir": args.wordnet_dir,
     }
     if args.train_hours is not None and args.train_utts is None:
         cfg = replace(cfg, train_utts=None)  # hours replace the smoke count
     cfg = replace(cfg, **{k: v for k, v in fields.items() if v is not None})
+    if args.general_sentences is not None:
+        if args.general_sentences < 0:
+            raise SystemExit(f"--general-sentences must be >= 0, got {args.general_sentences}")
+        cfg = replace(cfg, general_sentences=args.general_sentences or None)
     if args.snr_range is not None:
         cfg = replace(cfg, snr_low=args.snr_range[0], snr_high=args.snr_range[1])
     if args.no_phone_times:

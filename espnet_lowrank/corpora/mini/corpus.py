@@ -1,9 +1,12 @@
 """Assemble the mini corpus: sentences -> splits -> utterances -> data dirs.
 
-Text comes from Debian's fortune files (see :mod:`.text` for source and
+Spoken text comes from Debian's fortune files (see :mod:`.text` for source and
 licence): domain "B" (people, life, society) is spoken and gives the
-in-domain LM text, domain "A" (computing, science, art, misc.) gives the
-general LM text. The vocabulary is the ``vocab_size`` most frequent words of
+in-domain LM text. Domain "A", the general LM text, is by default WordNet's
+usage examples (:mod:`.wordnet`: short everyday sentences, a different style),
+``general_sentences`` of them drawn with the seed; ``general_text="fortunes"``
+takes it from the other fortune topics (computing, science, art, misc.)
+instead. The vocabulary is the ``vocab_size`` most frequent words of
 domain B that espeak-ng does not spell out; only domain-B sentences made of
 vocabulary words are spoken.
 
@@ -58,12 +61,14 @@ from espnet_lowrank.corpora.mini.vocab import (
     word_counts,
 )
 from espnet_lowrank.corpora.mini.voices import VoiceConfig, draw_speakers
+from espnet_lowrank.corpora.mini.wordnet import WORDNET_DIR, iter_wordnet_sentences
 
 logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "dev", "test", "test_unseen")
 SPOKEN_DOMAIN = "B"
 GENERAL_DOMAIN = "A"
+GENERAL_TEXTS = ("wordnet", "fortunes")
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,9 @@ class CorpusConfig:
     lm_closed_vocab: bool = False
     phone_times: bool = True
     fortune_dir: str = str(text_mod.FORTUNE_DIR)
+    general_text: str = "wordnet"  # or "fortunes": domain A's topic files
+    general_sentences: Optional[int] = 20000  # domain-A sentences kept (None: all)
+    wordnet_dir: str = str(WORDNET_DIR)
     voices: VoiceConfig = field(default_factory=VoiceConfig)
 
     @classmethod
@@ -93,6 +101,7 @@ class CorpusConfig:
             test_sentences=20,
             dev_sentences=20,
             train_utts=60,
+            general_sentences=2000,
             voices=VoiceConfig(num_train_speakers=10, num_unseen_speakers=4),
         )
 
@@ -108,6 +117,14 @@ class CorpusConfig:
             raise ValueError(f"train_hours must be positive, got {self.train_hours}")
         if self.train_utts is not None and self.train_utts < 1:
             raise ValueError(f"train_utts must be positive, got {self.train_utts}")
+        if self.general_text not in GENERAL_TEXTS:
+            raise ValueError(
+                f"general_text must be one of {GENERAL_TEXTS}, got {self.general_text!r}"
+            )
+        if self.general_sentences is not None and self.general_sentences < 1:
+            raise ValueError(
+                f"general_sentences must be positive or None, got {self.general_sentences}"
+            )
         if self.snr_low > self.snr_high:
             raise ValueError(f"snr range is empty: {self.snr_low} > {self.snr_high}")
         self.voices.validate()
@@ -232,8 +249,18 @@ def _kaldi_text(rows: Sequence[Tuple[str, Sentence]]) -> str:
     return "".join(f"{k} {s.text}\n" for k, s in sorted(rows, key=lambda r: r[0]))
 
 
+def _general_source(cfg: CorpusConfig) -> str:
+    """Where domain A comes from, for the notice."""
+    if cfg.general_text == "fortunes":
+        return "fortune topics " + ", ".join(text_mod.DOMAINS[GENERAL_DOMAIN])
+    return f"""usage examples of WordNet 3.0 ({cfg.wordnet_dir}, Debian package
+wordnet-base; WordNet 3.0 Copyright 2006 by Princeton University, all rights
+reserved, used under the WordNet 3.0 licence, see
+/usr/share/doc/wordnet-base/copyright)"""
+
+
 def _notice(cfg: CorpusConfig) -> str:
-    a = ", ".join(text_mod.DOMAINS[GENERAL_DOMAIN])
+    a = _general_source(cfg)
     b = ", ".join(text_mod.DOMAINS[SPOKEN_DOMAIN])
     return f"""Mini speech corpus for egs2/mini_lowrank (made by espnet_lowrank)
 
@@ -275,16 +302,24 @@ def build_corpus(cfg: CorpusConfig, data_dir: Path | str, wav_dir: Path | str, n
     domains: Dict[str, List[Sentence]] = {}
     for dom in (GENERAL_DOMAIN, SPOKEN_DOMAIN):
         rejected[dom] = {}
-        domains[dom] = text_mod.unique_sentences(
-            list(
-                iter_domain_sentences(
-                    dom, cfg.fortune_dir, cfg.min_words, cfg.max_words, rejected[dom]
-                )
+        if dom == GENERAL_DOMAIN and cfg.general_text == "wordnet":
+            found = iter_wordnet_sentences(
+                cfg.wordnet_dir, cfg.min_words, cfg.max_words, rejected[dom]
             )
-        )
+        else:
+            found = iter_domain_sentences(
+                dom, cfg.fortune_dir, cfg.min_words, cfg.max_words, rejected[dom]
+            )
+        domains[dom] = text_mod.unique_sentences(list(found))
     # a sentence found in both domains (repeated across topic files) is B only
     spoken_texts = {s.text for s in domains[SPOKEN_DOMAIN]}
-    domains[GENERAL_DOMAIN] = [s for s in domains[GENERAL_DOMAIN] if s.text not in spoken_texts]
+    general = [s for s in domains[GENERAL_DOMAIN] if s.text not in spoken_texts]
+    if cfg.general_sentences is not None and len(general) > cfg.general_sentences:
+        keep = np.random.default_rng([cfg.seed, 7]).choice(
+            len(general), cfg.general_sentences, replace=False
+        )
+        general = [general[i] for i in sorted(keep)]
+    domains[GENERAL_DOMAIN] = general
     for dom, sents in domains.items():
         logger.info("domain %s: %d usable sentences", dom, len(sents))
 
@@ -421,7 +456,12 @@ def build_corpus(cfg: CorpusConfig, data_dir: Path | str, wav_dir: Path | str, n
             "train_sentences_available": len(train_s),
             "rejected": rejected,
         },
-        "domains": {k: list(v) for k, v in text_mod.DOMAINS.items()},
+        "domains": {
+            GENERAL_DOMAIN: [f"wordnet:{cfg.wordnet_dir}"]
+            if cfg.general_text == "wordnet"
+            else list(text_mod.DOMAINS[GENERAL_DOMAIN]),
+            SPOKEN_DOMAIN: list(text_mod.DOMAINS[SPOKEN_DOMAIN]),
+        },
         "speakers": {
             "train": [s.spk_id for s in train_spk],
             "test_unseen": [s.spk_id for s in unseen_spk],

@@ -36,6 +36,7 @@ TINY = CorpusConfig(
     test_sentences=8,
     dev_sentences=6,
     train_utts=24,
+    general_sentences=300,
     voices=VoiceConfig(num_train_speakers=6, num_unseen_speakers=3),
 )
 
@@ -91,6 +92,9 @@ def test_splits_disjoint(corpus: Path) -> None:
     assert texts["train"] <= lm_in
     assert not (texts["dev"] | texts["test"]) & (lm_in | lm_gen)
     assert not lm_in & lm_gen
+    # the general domain is WordNet's usage examples by default, sampled to the size asked
+    assert len(lm_gen) == TINY.general_sentences
+    assert "WordNet 3.0" in (corpus / "data/local/README").read_text()
 
 
 def test_data_dirs_sorted_and_consistent(corpus: Path) -> None:
