@@ -21,6 +21,10 @@ import subprocess
 import sys
 from typing import Any, Dict, Optional
 
+# the batch of config benchmarks (bench train --asr-configs) unless --batch/--seconds say
+CONFIG_BATCH = 8
+CONFIG_SECONDS = 4.0
+
 
 def _status_mb(field: str) -> float:
     """``VmHWM`` (peak) or ``VmRSS`` (current) of this process, from ``/proc/self/status``.
@@ -52,23 +56,23 @@ def measure_in_subprocess(
     device: str = "cpu",
     batch: Optional[int] = None,
     seconds: Optional[float] = None,
+    config: Optional[str] = None,
+    token_list: Optional[str] = None,
 ) -> Dict[str, Any]:
-    """Run :func:`main` in a fresh interpreter and return its JSON result."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "espnet_lowrank.bench.memory",
-        "--kind",
-        kind,
-        "--size",
-        size,
-        "--rank-map",
-        rank_map,
-        "--steps",
-        str(steps),
-        "--device",
-        device,
-    ]
+    """Run :func:`main` in a fresh interpreter and return its JSON result.
+
+    With ``config`` (an ASR training YAML; ``size`` and ``rank_map`` are then unused)
+    the model is the one that config builds (see
+    :func:`espnet_lowrank.bench.models.build_asr_from_config`).
+    """
+    cmd = [sys.executable, "-m", "espnet_lowrank.bench.memory", "--kind", kind]
+    if config is not None:
+        cmd += ["--config", str(config)]
+        if token_list is not None:
+            cmd += ["--token-list", str(token_list)]
+    else:
+        cmd += ["--size", size, "--rank-map", rank_map]
+    cmd += ["--steps", str(steps), "--device", device]
     if threads is not None:
         cmd += ["--threads", str(threads)]
     if batch is not None:
@@ -86,16 +90,20 @@ def main(argv=None) -> None:
     from espnet_lowrank.bench import models
 
     p.add_argument("--kind", choices=("asr", "lm"), required=True)
-    p.add_argument(
-        "--size", required=True, choices=sorted(set(models.ASR_SIZES) | set(models.LM_SIZES))
-    )
-    p.add_argument("--rank-map", required=True)
+    p.add_argument("--size", choices=sorted(set(models.ASR_SIZES) | set(models.LM_SIZES)))
+    p.add_argument("--rank-map", help="with --size")
+    p.add_argument("--config", help="asr: a training config instead of --size/--rank-map")
+    p.add_argument("--token-list", help="with --config: instead of the config's token_list")
     p.add_argument("--steps", type=int, default=2)
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--device", default="cpu")
     p.add_argument("--batch", type=int, default=None, help="asr: batch size override")
     p.add_argument("--seconds", type=float, default=None, help="asr: utterance seconds override")
     a = p.parse_args(argv)
+    if a.config is not None and a.kind != "asr":
+        p.error("--config is for --kind asr")
+    if a.config is None and (a.size is None or a.rank_map is None):
+        p.error("need --size and --rank-map, or --config")
 
     import torch
 
@@ -106,10 +114,17 @@ def main(argv=None) -> None:
     if a.kind == "asr":
         from espnet_lowrank.tasks.asr import LowRankASRTask  # noqa: F401  (imports first)
 
-        size = models.asr_size(a.size, a.batch, a.seconds)
-        batch = models.asr_batch(size, a.device)
-        base, import_peak = _rss_mb(), _peak_rss_mb()
-        model = models.build_asr(size, a.rank_map, a.device)
+        if a.config is not None:
+            base, import_peak = _rss_mb(), _peak_rss_mb()
+            model, vocab = models.build_asr_from_config(a.config, a.token_list, a.device)
+            batch = models.random_asr_batch(
+                a.batch or CONFIG_BATCH, a.seconds or CONFIG_SECONDS, vocab, device=a.device
+            )
+        else:
+            size = models.asr_size(a.size, a.batch, a.seconds)
+            batch = models.asr_batch(size, a.device)
+            base, import_peak = _rss_mb(), _peak_rss_mb()
+            model = models.build_asr(size, a.rank_map, a.device)
         step = steps.asr_train_step(model, batch)
     else:
         size = models.LM_SIZES[a.size]

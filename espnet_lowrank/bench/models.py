@@ -136,17 +136,81 @@ def build_asr(size: AsrSize, rank_map: str, device: str = "cpu", seed: int = 0):
 
 def asr_batch(size: AsrSize, device: str = "cpu", seed: int = 0) -> Dict[str, torch.Tensor]:
     """Random audio ``speech`` (B, S) and token ids ``text`` (B, L), full lengths."""
+    return random_asr_batch(
+        size.batch, size.seconds, size.vocab, size.tokens_per_second, device, seed
+    )
+
+
+def random_asr_batch(
+    batch: int,
+    seconds: float,
+    vocab: int,
+    tokens_per_second: float = 5.0,
+    device: str = "cpu",
+    seed: int = 0,
+) -> Dict[str, torch.Tensor]:
+    """``batch`` utterances of ``seconds`` of random 16 kHz audio, ``speech`` (B, S), and
+    ``seconds * tokens_per_second`` random token ids each, ``text`` (B, L); full lengths."""
     g = torch.Generator().manual_seed(seed)
-    samples = int(size.seconds * FS)
-    n_tok = max(2, int(size.seconds * size.tokens_per_second))
-    speech = 0.1 * torch.randn(size.batch, samples, generator=g)
-    text = torch.randint(2, size.vocab - 1, (size.batch, n_tok), generator=g)
+    samples = int(seconds * FS)
+    n_tok = max(2, int(seconds * tokens_per_second))
+    speech = 0.1 * torch.randn(batch, samples, generator=g)
+    text = torch.randint(2, vocab - 1, (batch, n_tok), generator=g)
     return {
         "speech": speech.to(device),
-        "speech_lengths": torch.full((size.batch,), samples, dtype=torch.long, device=device),
+        "speech_lengths": torch.full((batch,), samples, dtype=torch.long, device=device),
         "text": text.to(device),
-        "text_lengths": torch.full((size.batch,), n_tok, dtype=torch.long, device=device),
+        "text_lengths": torch.full((batch,), n_tok, dtype=torch.long, device=device),
     }
+
+
+def build_asr_from_config(
+    config: Path | str,
+    token_list: Optional[Path | str] = None,
+    device: str = "cpu",
+    seed: int = 0,
+) -> Tuple[torch.nn.Module, int]:
+    """The model a recipe's training config builds, in train mode, and its vocabulary size.
+
+    The token list is ``token_list`` if given, else the config's own ``token_list``
+    entry (a path relative to the current folder, as in a recipe). Normalisation is
+    per utterance unless the config names one whose statistics file exists (a
+    recipe's global statistics need not exist yet; both cost the same). Raises
+    ``FileNotFoundError`` naming the config or the token list it needs.
+    """
+    from espnet_lowrank.tasks.asr import LowRankASRTask
+
+    config = Path(config)
+    if not config.is_file():
+        raise FileNotFoundError(f"ASR config not found: {config}")
+    with config.open(encoding="utf-8") as f:
+        cfg = yaml.safe_load(f) or {}
+    if not isinstance(cfg, dict):
+        raise ValueError(f"{config}: not a YAML mapping")
+    tokens = Path(token_list) if token_list is not None else cfg.get("token_list")
+    if tokens is None:
+        raise ValueError(f"{config} names no token_list: pass one (bench --token-list)")
+    tokens = Path(tokens)
+    if not tokens.is_file():
+        raise FileNotFoundError(
+            f"token list {tokens} (for {config}) not found: pass one with --token-list"
+        )
+    vocab = sum(1 for line in tokens.read_text(encoding="utf-8").splitlines() if line.strip())
+    cfg["token_list"] = str(tokens)
+    cfg.setdefault("token_type", "bpe")
+    stats = (cfg.get("normalize_conf") or {}).get("stats_file")
+    if cfg.get("normalize") == "global_mvn" and (stats is None or not Path(stats).is_file()):
+        cfg.pop("normalize_conf", None)
+        cfg["normalize"] = "utterance_mvn"
+    cfg.setdefault("normalize", "utterance_mvn")
+    cfg["ngpu"] = 0
+    with tempfile.TemporaryDirectory(prefix="bench_asr_") as tmp:
+        path = Path(tmp) / "config.yaml"
+        path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+        args = LowRankASRTask.get_parser().parse_args(["--config", str(path)])
+        torch.manual_seed(seed)
+        model = LowRankASRTask.build_model(copy.deepcopy(args))
+    return model.to(device).train(), vocab
 
 
 def n_params(model: torch.nn.Module) -> int:

@@ -2,11 +2,14 @@
 
 Same config except the rank map, same batch, interleaved timing. Also reported:
 parameter ratio (dense / low-rank) and peak-memory ratio (dense / low-rank; see
-:mod:`espnet_lowrank.bench.memory` for the method).
+:mod:`espnet_lowrank.bench.memory` for the method). :func:`run_configs` does the same
+for two recipe training configs (``bench train --asr-configs FULL LOW``), e.g. the
+mini recipe's, whose rank maps need not be the ``lr_sms`` preset.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from espnet_lowrank.bench import memory, models, steps
@@ -70,6 +73,74 @@ def run(
             f"memory {rec['memory_ratio']}x"
         )
     return records
+
+
+def run_configs(
+    full_config: Path | str,
+    lowrank_config: Path | str,
+    token_list: Optional[Path | str] = None,
+    repeats: int = 5,
+    warmup: int = 1,
+    device: str = "cpu",
+    measure_memory: bool = True,
+    threads: int | None = None,
+    batch: Optional[int] = None,
+    seconds: Optional[float] = None,
+    log=print,
+) -> List[Dict[str, Any]]:
+    """One record: the training step of ``lowrank_config``'s model vs ``full_config``'s.
+
+    Both models are built as training builds them from the YAML files (see
+    :func:`espnet_lowrank.bench.models.build_asr_from_config`) and stepped on the same
+    random batch (``batch`` x ``seconds`` of audio; default
+    :data:`~espnet_lowrank.bench.memory.CONFIG_BATCH` x ``CONFIG_SECONDS``).
+    Raises ``ValueError`` if the two configs have different vocabularies.
+    """
+    batch = batch or memory.CONFIG_BATCH
+    seconds = seconds or memory.CONFIG_SECONDS
+    configs = {"dense": Path(full_config), "lr_sms": Path(lowrank_config)}
+    built, vocab = {}, {}
+    for variant, path in configs.items():
+        built[variant], vocab[variant] = models.build_asr_from_config(path, token_list, device)
+    if vocab["dense"] != vocab["lr_sms"]:
+        raise ValueError(
+            f"the configs' token lists differ in size: {configs['dense']} {vocab['dense']}, "
+            f"{configs['lr_sms']} {vocab['lr_sms']}"
+        )
+    data = models.random_asr_batch(batch, seconds, vocab["dense"], device=device)
+
+    def peak_memory(variant):
+        return memory.measure_in_subprocess(
+            "asr", "", "", threads=threads, device=device, batch=batch, seconds=seconds,
+            config=str(configs[variant]),
+            token_list=None if token_list is None else str(token_list),
+        )  # fmt: skip
+
+    name = f"{configs['dense'].name} vs {configs['lr_sms'].name}"
+    description = (
+        f"{name}: the recipe configs' models (vocab {vocab['dense']}); "
+        f"batch {batch} x {seconds:g} s raw audio"
+    )
+    rec = compare_steps(
+        "train",
+        name,
+        description,
+        device,
+        built,
+        {rm: steps.asr_train_step(m, data) for rm, m in built.items()},
+        repeats,
+        warmup,
+        peak_memory if measure_memory else None,
+        log,
+    )
+    rec["configs"] = {k: str(v) for k, v in configs.items()}
+    rec["target"] = None
+    rec["meets_target"] = None
+    log(
+        f"train {name}: step {rec['speedup']:.2f}x, params {rec['param_ratio']:.2f}x, "
+        f"memory {rec['memory_ratio']}x"
+    )
+    return [rec]
 
 
 COLUMNS = [

@@ -47,6 +47,15 @@ def _numbers(value: str, kind, flag: str) -> list:
         raise SystemExit(f"{flag}: cannot parse {value!r}") from None
 
 
+def _step_table(records: List[dict], columns) -> str:
+    """The Markdown of ``train``/``lm`` records: table, model list, memory method."""
+    text = report.markdown_table(records, columns)
+    text += "\n\n" + "\n".join(f"- {r['model']}" for r in records)
+    if records and records[0]["memory_method"]:
+        text += f"\n\nPeak memory method: {records[0]['memory_method']}."
+    return text
+
+
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m espnet_lowrank.bin.bench",
@@ -72,6 +81,19 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--seconds", type=float, default=None, help="ASR benches: utterance seconds override"
     )
+    p.add_argument(
+        "--asr-configs",
+        nargs=2,
+        default=None,
+        metavar=("FULL", "LOWRANK"),
+        help="train: time two recipe training configs (YAML) instead of --sizes, e.g. in "
+        "egs2/mini_lowrank/asr1: conf/train_asr_full.yaml conf/train_asr_lr_sms.yaml "
+        "--token-list data/token_list/bpe_unigram300/tokens.txt (recipe configs name no "
+        "token list: asr.sh passes it)",
+    )
+    p.add_argument(
+        "--token-list", default=None, help="with --asr-configs: instead of the configs' own"
+    )
     p.add_argument("--no-memory", action="store_true", help="train/lm: skip peak memory")
     p.add_argument("--beam", type=int, default=5, help="decode: beam size")
     p.add_argument("--utterances", type=int, default=3, help="decode: utterances")
@@ -86,6 +108,10 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> List[dict]:
     args = get_parser().parse_args(argv)
+    if (args.asr_configs or args.token_list) and args.command != "train":
+        raise SystemExit("--asr-configs/--token-list are options of bench train")
+    if args.token_list and not args.asr_configs:
+        raise SystemExit("--token-list goes with --asr-configs")
     if args.repeats < 5 and not args.allow_few_repeats:
         raise SystemExit(f"--repeats must be >= 5, got {args.repeats}")
     if args.device == "cuda":
@@ -125,6 +151,21 @@ def main(argv=None) -> List[dict]:
             shapes, ratios, tokens, min_sample_s=0.005 if args.quick else 0.02, **common
         )
         text = report.markdown_table(records, layer.COLUMNS) + "\n\n" + layer.summary(records)
+    elif args.command == "train" and args.asr_configs:
+        from espnet_lowrank.bench import train
+
+        if args.sizes:
+            raise SystemExit("train: give --sizes or --asr-configs, not both")
+        records = train.run_configs(
+            *args.asr_configs,
+            token_list=args.token_list,
+            measure_memory=not args.no_memory,
+            threads=args.threads,
+            batch=args.batch,
+            seconds=args.seconds,
+            **common,
+        )
+        text = _step_table(records, train.COLUMNS)
     elif args.command in ("train", "lm"):
         from espnet_lowrank.bench import lm, models, train
 
@@ -134,10 +175,7 @@ def main(argv=None) -> List[dict]:
         records = mod.run(
             sizes, measure_memory=not args.no_memory, threads=args.threads, **extra, **common
         )
-        text = report.markdown_table(records, mod.COLUMNS)
-        text += "\n\n" + "\n".join(f"- {r['model']}" for r in records)
-        if records and records[0]["memory_method"]:
-            text += f"\n\nPeak memory method: {records[0]['memory_method']}."
+        text = _step_table(records, mod.COLUMNS)
     elif args.command == "decode":
         from espnet_lowrank.bench import decode, models
 
