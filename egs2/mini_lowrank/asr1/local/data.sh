@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Mini corpus for mini_lowrank/asr1: fortunes sentences spoken by espeak-ng,
 # made on this machine without network (python -m espnet_lowrank.bin.make_mini_corpus).
-# Writes data/{train,dev,test,test_unseen}, data/{lm_general,lm_indomain}/text,
+# Writes data/{train,dev,test,test_unseen}, data/{lm_general,lm_indomain}/text (LoRA
+# rescoring: general = 20,000 WordNet usage examples, in-domain = the spoken fortune domain),
 # data/local/corpus_info.json; WAVs under ${wav_dir}.
 # Options after "--" go to make_mini_corpus as they are (see its --help).
 set -euo pipefail
