@@ -174,9 +174,9 @@ def build_asr_from_config(
 
     The token list is ``token_list`` if given, else the config's own ``token_list``
     entry (a path relative to the current folder, as in a recipe). Normalisation is
-    per utterance unless the config names one whose statistics file exists (a
-    recipe's global statistics need not exist yet; both cost the same). Raises
-    ``FileNotFoundError`` naming the config or the token list it needs.
+    per utterance unless the config names one (recipe configs do not: the driver adds
+    global MVN with the statistics of stage 7, which costs the same). Raises
+    ``FileNotFoundError`` naming the config, the token list or the statistics file it needs.
     """
     from espnet_lowrank.tasks.asr import LowRankASRTask
 
@@ -200,9 +200,11 @@ def build_asr_from_config(
     cfg.setdefault("token_type", "bpe")
     stats = (cfg.get("normalize_conf") or {}).get("stats_file")
     if cfg.get("normalize") == "global_mvn" and (stats is None or not Path(stats).is_file()):
-        cfg.pop("normalize_conf", None)
-        cfg["normalize"] = "utterance_mvn"
-    cfg.setdefault("normalize", "utterance_mvn")
+        raise FileNotFoundError(
+            f"{config}: normalize global_mvn needs its stats_file ({stats}): run the "
+            "recipe's statistics stage first, or drop normalize from the config"
+        )
+    cfg.setdefault("normalize", "utterance_mvn")  # asr.sh passes global_mvn on its command line
     cfg["ngpu"] = 0
     with tempfile.TemporaryDirectory(prefix="bench_asr_") as tmp:
         path = Path(tmp) / "config.yaml"

@@ -98,6 +98,11 @@ def test_missing_token_list_is_named(tmp_path, monkeypatch):
         models.build_asr_from_config(path)
     with pytest.raises(FileNotFoundError, match="ASR config not found: nope.yaml"):
         models.build_asr_from_config("nope.yaml")
+    tokens = _tokens(tmp_path / "tokens.txt", 300)
+    cfg.update(normalize="global_mvn", normalize_conf={"stats_file": "exp/stats/feats.npz"})
+    path.write_text(yaml.safe_dump(cfg))
+    with pytest.raises(FileNotFoundError, match=r"c.yaml: normalize global_mvn .*feats.npz"):
+        models.build_asr_from_config(path, tokens)
 
 
 def test_vocabulary_mismatch_is_an_error(tmp_path):
