@@ -1,4 +1,7 @@
-"""The audio-visual mini corpus: visemes, mouth drawing, tracks, and a smoke corpus."""
+"""The audio-visual mini corpus: visemes, mouth drawing, tracks, and a smoke corpus.
+
+The grammar and the split plan are tested in ``test_mini_av_grid.py``.
+"""
 
 import shutil
 
@@ -7,6 +10,7 @@ import pytest
 import soundfile as sf
 
 from espnet_lowrank.corpora.kaldi_dir import read_table
+from espnet_lowrank.corpora.mini_av import grid
 from espnet_lowrank.corpora.mini_av.corpus import (
     AVCorpusConfig,
     build_av_corpus,
@@ -151,6 +155,16 @@ def test_smoke_corpus_videos_match_audio_and_phones(smoke_corpus):
             assert video.shape == (round(samples / 16000 * 25), 88, 88)
             assert video.dtype == np.uint8
     assert info["video"]["fps"] == 25 and info["config"]["snr_high"] <= 5.0
+    # transcripts are grammar sentences; no sentence text in two of train, dev, test
+    texts = {}
+    for split in ("train", "dev", "test", "test_unseen"):
+        texts[split] = set(read_table(root / "data" / split / "text").values())
+        for t in texts[split]:
+            grid.sentence_index(t.split())
+    assert not texts["train"] & texts["test"] and not texts["train"] & texts["dev"]
+    assert texts["test_unseen"] == texts["test"]
+    assert info["splits"]["train"]["utterances"] == 24 and info["vocabulary_size"] == 51
+    assert (root / "data" / "local" / "LICENSE-NOTE").read_text().count("espeak-ng") >= 1
 
 
 @needs_espeak

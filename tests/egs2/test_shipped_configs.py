@@ -98,7 +98,7 @@ def test_av_config_builds_with_the_parameter_counts_it_states(config, monkeypatc
     text = config.read_text()
     header = re.search(r"^# Parameters[^:]*: (.*(?:\n#   .*)*)", text, flags=re.M).group(1)
     header = re.sub(r"\s*\n#\s+", " ", header)
-    bpe = re.search(r"^# Parameters \((?:BPE|SentencePiece) (\d+)\)", text, flags=re.M)
+    bpe = re.search(r"^# Parameters \((?:BPE|SentencePiece|tokens) (\d+)\)", text, flags=re.M)
     vocab = int(bpe.group(1)) if bpe else 5000
     counts = _av_counts(config, vocab, dense=False)
     stated = _numbers(header)

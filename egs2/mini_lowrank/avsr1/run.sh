@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# mini_lowrank/avsr1: audio-visual ASR on a corpus made on this machine (noisy espeak-ng speech
-# + synthetic mouth videos that follow its phonemes), CPU-sized. Trains four models through
+# mini_lowrank/avsr1: audio-visual ASR on a corpus made on this machine (GRID-style six-word
+# commands spoken by espeak-ng at low SNR + synthetic mouth videos that follow its phonemes),
+# CPU-sized, with word tokens (51 words). Trains four models through
 # the shared driver (asr.sh --task avsr) and compares them in RESULTS.md:
 #   audio-only, video-only (full rank, one front-end: model_conf.streams), AV full rank, AV LR-SMS.
-#   ./run.sh                   the four models (slow on 2 CPU cores: hours)
+#   ./run.sh                   the four models (about 45 min on 2 CPU cores, see README.md)
 #   ./run.sh --smoke true      CI: every stage on a tiny corpus with tiny models
 # Other options go to asr.sh (e.g. --stage 8 --ngpu 1 --python .venv/bin/python); finished
 # stages are skipped, so later models reuse the data, tokens and statistics.
@@ -32,19 +33,15 @@ if ${smoke}; then
     full=conf/train_avsr_smoke.yaml
     lr_sms=conf/train_avsr_smoke.yaml  # CI: one tiny (low-rank) config for all four models
     local_data_opts="--smoke true"
-    token_type=char
-    nbpe=30  # unused with char tokens
     nj=1     # tiny sets: one job per stage is faster than two
 else
     full=conf/train_avsr_full.yaml
     lr_sms=conf/train_avsr_lr_sms.yaml
     local_data_opts=""
-    token_type=bpe
-    nbpe=300
     nj=2
 fi
+token_type=word  # a closed 51-word grammar: one token per word
 inference_config=conf/decode_asr.yaml
-tok_tag=${token_type}; [ "${token_type}" = bpe ] && tok_tag+=${nbpe}
 
 # label|config|asr_tag|asr_args
 models=(
@@ -64,7 +61,6 @@ for spec in "${models[@]}"; do
         --test_sets "${test_sets}" \
         --local_data_opts "${local_data_opts}" \
         --token_type "${token_type}" \
-        --nbpe "${nbpe}" \
         --nj "${nj}" \
         --inference_nj "${nj}" \
         --use_lm false \
@@ -80,5 +76,5 @@ done
 if [ -f "exp/asr_av_full/train.log" ]; then  # not with --stop_stage before training
     "${python}" -m espnet_lowrank.bin.avsr_data compare "${compare_opts[@]}" \
         --inference-tag decode_asr_asr_model_valid.acc.ave --test-sets ${test_sets} \
-        --reference "AV full rank" --title "Audio-visual mini corpus (${tok_tag})" --out RESULTS.md
+        --reference "AV full rank" --title "Audio-visual mini corpus (GRID-style grammar, word tokens)" --out RESULTS.md
 fi

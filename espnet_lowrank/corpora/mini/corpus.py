@@ -40,7 +40,7 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -245,6 +245,62 @@ def split_by_coverage(
     return test, dev, train
 
 
+def synth_jobs(
+    plans: Dict[str, List[PlannedUtt]],
+    wav_dir: Path,
+    seed: int,
+    snr_low: float,
+    snr_high: float,
+    phone_times: bool,
+) -> List[SynthJob]:
+    """One synthesis job per planned utterance, WAVs at ``wav_dir/<split>/<utt_id>.wav``."""
+    return [
+        SynthJob(
+            utt_id=p.utt_id,
+            spoken=p.sentence.spoken,
+            speaker=p.speaker,
+            wav_path=str(wav_dir / split / f"{p.utt_id}.wav"),
+            seed=seed,
+            snr_low=snr_low,
+            snr_high=snr_high,
+            phone_times=phone_times,
+        )
+        for split in SPLITS
+        for p in plans[split]
+    ]
+
+
+def planned_utterances(
+    split: str,
+    planned: Sequence[PlannedUtt],
+    wav_dir: Path,
+    results: Dict,
+    extra: Optional[Callable[[PlannedUtt], Dict[str, str]]] = None,
+) -> List[Utterance]:
+    """The data-dir rows of one split's synthesised utterances: text, speaker, WAV path,
+    ``phonemes`` (from ``results``) and the tables ``extra(p)`` adds."""
+    return [
+        Utterance(
+            utt_id=p.utt_id,
+            spk_id=p.speaker.spk_id,
+            wav=str(wav_dir / split / f"{p.utt_id}.wav"),
+            text=p.sentence.text,
+            extra={"phonemes": results[p.utt_id].phonemes, **(extra(p) if extra else {})},
+        )
+        for p in planned
+    ]
+
+
+def write_phones_ctm(path: Path, utt_ids: Sequence[str], results: Dict) -> None:
+    """Write ``utt 1 start dur phone`` lines (ms precision), utterances in sorted order."""
+    lines = [
+        f"{utt} 1 {start:.3f} {end - start:.3f} {ph}\n"
+        for utt in sorted(utt_ids)
+        for ph, start, end in results[utt].phones
+    ]
+    path.write_text("".join(lines), encoding="utf-8")
+
+
 def _kaldi_text(rows: Sequence[Tuple[str, Sentence]]) -> str:
     return "".join(f"{k} {s.text}\n" for k, s in sorted(rows, key=lambda r: r[0]))
 
@@ -366,44 +422,19 @@ def build_corpus(cfg: CorpusConfig, data_dir: Path | str, wav_dir: Path | str, n
             "test_unseen", test_s, unseen_spk, np.random.default_rng([cfg.seed, 5])
         ),
     }
-    jobs = [
-        SynthJob(
-            utt_id=p.utt_id,
-            spoken=p.sentence.spoken,
-            speaker=p.speaker,
-            wav_path=str(wav_dir / split / f"{p.utt_id}.wav"),
-            seed=cfg.seed,
-            snr_low=cfg.snr_low,
-            snr_high=cfg.snr_high,
-            phone_times=cfg.phone_times,
-        )
-        for split in SPLITS
-        for p in plans[split]
-    ]
+    jobs = synth_jobs(plans, wav_dir, cfg.seed, cfg.snr_low, cfg.snr_high, cfg.phone_times)
     t1 = time.time()
     results = render_all(jobs, nj=nj, desc="espeak-ng")
     t2 = time.time()
 
     info_splits: Dict[str, Dict] = {}
     for split in SPLITS:
-        utts = [
-            Utterance(
-                utt_id=p.utt_id,
-                spk_id=p.speaker.spk_id,
-                wav=str(wav_dir / split / f"{p.utt_id}.wav"),
-                text=p.sentence.text,
-                extra={"phonemes": results[p.utt_id].phonemes},
-            )
-            for p in plans[split]
-        ]
+        utts = planned_utterances(split, plans[split], wav_dir, results)
         write_data_dir(data_dir / split, utts)
         if cfg.phone_times:
-            ctm = [
-                f"{u.utt_id} 1 {start:.3f} {end - start:.3f} {ph}\n"
-                for u in sorted(utts, key=lambda u: u.utt_id)
-                for ph, start, end in results[u.utt_id].phones
-            ]
-            (data_dir / split / "phones.ctm").write_text("".join(ctm))
+            write_phones_ctm(
+                data_dir / split / "phones.ctm", [p.utt_id for p in plans[split]], results
+            )
         samples = sum(results[p.utt_id].num_samples for p in plans[split])
         info_splits[split] = {
             "utterances": len(plans[split]),

@@ -1,14 +1,24 @@
-"""Assemble the audio-visual mini corpus on top of the audio-only mini corpus.
+"""Assemble the audio-visual mini corpus: GRID-style commands, noisy speech, mouth video.
 
-:func:`build_av_corpus` calls :func:`espnet_lowrank.corpora.mini.corpus.build_corpus`
-(same text, vocabulary, speakers and splits; phone timings on) with noisier audio
-(SNR ``-5..5`` dB by default instead of ``15..35``, so that the lips carry
-information the audio loses), then renders for every utterance a ``(T, 88, 88)``
-uint8 mouth video at 25 fps, ``T = round(duration * 25)``, from its espeak-ng
-phone timings (:mod:`.track`) and its speaker's appearance (:mod:`.mouth`) with
-slow random head motion and sensor noise, stores it as ``.npy`` (the
-``video_npy`` type) and writes ``video.scp`` into each data dir.
-Everything random is seeded by ``seed`` and the utterance / speaker id.
+Sentences come from a closed grammar (:mod:`.grid`: "bin blue at f two now",
+51 words, 64,000 sentences), are spoken by the mini corpus' synthetic espeak-ng
+speakers (:mod:`espnet_lowrank.corpora.mini.voices`, :mod:`espnet_lowrank.corpora.mini.tts`)
+at low SNR (``-5..5`` dB by default), so that the lips carry information the
+audio loses, and for every utterance a ``(T, 88, 88)`` uint8 mouth video at
+25 fps, ``T = round(duration * 25)``, is drawn from its espeak-ng phone timings
+(:mod:`.track`) and its speaker's appearance (:mod:`.mouth`) with slow random
+head motion and sensor noise, stored as ``.npy`` (the ``video_npy`` type).
+
+Splits (sentences drawn without replacement with the seed, so no sentence
+text is in two of test, dev and train):
+
+* ``test``: ``test_sentences`` sentences, each spoken once by a training speaker;
+* ``dev``: ``dev_sentences`` other sentences, spoken the same way;
+* ``test_unseen``: the ``test`` sentences spoken by speakers of held-out accents;
+* ``train``: ``train_utts`` other sentences, each spoken once.
+
+Everything random is seeded by ``seed`` and the utterance / speaker id, so a
+seed gives identical tables, WAV bytes and videos whatever ``nj`` is.
 """
 
 from __future__ import annotations
@@ -16,16 +26,26 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import platform
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from espnet_lowrank.corpora.kaldi_dir import read_table
-from espnet_lowrank.corpora.mini.corpus import SPLITS, CorpusConfig, build_corpus
-from espnet_lowrank.corpora.mini.voices import VoiceConfig
+from espnet_lowrank.corpora.kaldi_dir import write_data_dir
+from espnet_lowrank.corpora.mini.corpus import (
+    SPLITS,
+    PlannedUtt,
+    plan_eval,
+    planned_utterances,
+    synth_jobs,
+    write_phones_ctm,
+)
+from espnet_lowrank.corpora.mini.tts import espeak_version, render_all
+from espnet_lowrank.corpora.mini.voices import VoiceConfig, draw_speakers
+from espnet_lowrank.corpora.mini_av import grid
 from espnet_lowrank.corpora.mini_av.mouth import draw_appearance, render_frame
 from espnet_lowrank.corpora.mini_av.track import frame_count, mouth_track
 from espnet_lowrank.video.array_io import save_video_array
@@ -36,45 +56,46 @@ FPS = 25
 FS = 16000
 
 
-def _default_audio() -> CorpusConfig:
-    return CorpusConfig(
-        vocab_size=1000,
-        test_sentences=150,
-        dev_sentences=100,
-        train_hours=0.6,
-        snr_low=-5.0,
-        snr_high=5.0,
-        voices=VoiceConfig(num_train_speakers=30, num_unseen_speakers=8),
-    )
+def _default_voices() -> VoiceConfig:
+    return VoiceConfig(num_train_speakers=30, num_unseen_speakers=8)
 
 
 @dataclass(frozen=True)
 class AVCorpusConfig:
-    """The audio corpus' settings (``audio``) and the video's.
+    """Sizes, noise and video settings of the audio-visual mini corpus.
 
-    Defaults: about 0.6 h of training speech (about 0.9 h in all splits) at -5..5 dB SNR.
+    Defaults: 1,800 training utterances (about 1 h), 400 test sentences
+    (2,400 words), 100 dev sentences, at -5..5 dB SNR.
     """
 
-    audio: CorpusConfig = field(default_factory=_default_audio)
+    seed: int = 1
+    train_utts: int = 1800
+    test_sentences: int = 400
+    dev_sentences: int = 100
+    snr_low: float = -5.0
+    snr_high: float = 5.0
+    voices: VoiceConfig = field(default_factory=_default_voices)
     coarticulation_ms: float = 25.0
     head_motion_px: float = 2.0  # standard deviation of the slow head motion
 
     @classmethod
     def smoke(cls, seed: int = 1) -> AVCorpusConfig:
         """A tiny corpus for CI: 24 train utterances, 8 per test set."""
-        audio = replace(
-            CorpusConfig.smoke(seed), snr_low=-5.0, snr_high=5.0, train_utts=24,
-            test_sentences=8, dev_sentences=8,
+        return cls(
+            seed=seed, train_utts=24, test_sentences=8, dev_sentences=8,
             voices=VoiceConfig(num_train_speakers=6, num_unseen_speakers=2),
         )  # fmt: skip
-        return cls(audio=audio)
 
     def validate(self) -> None:
-        if not self.audio.phone_times:
-            raise ValueError("the AV corpus needs audio.phone_times = true (mouths follow them)")
+        """Raise ``ValueError`` naming the first bad setting."""
+        for name in ("train_utts", "test_sentences", "dev_sentences"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.snr_low > self.snr_high:
+            raise ValueError(f"snr range is empty: {self.snr_low} > {self.snr_high}")
         if self.coarticulation_ms < 0 or self.head_motion_px < 0:
             raise ValueError("coarticulation_ms and head_motion_px must be >= 0")
-        self.audio.validate()
+        self.voices.validate()
 
 
 def read_phones_ctm(path: Path | str) -> Dict[str, List[Tuple[str, float, float]]]:
@@ -132,6 +153,57 @@ def _render_job(job: Tuple) -> Tuple[str, int]:
     return utt, n
 
 
+def _check_frames(utt: str, n: int, frames: Dict[str, int]) -> None:
+    if n != frames[utt]:  # pragma: no cover - both come from frame_count
+        raise RuntimeError(f"{utt}: rendered {n} video frames, utt2num_frames says {frames[utt]}")
+
+
+def plan_splits(cfg: AVCorpusConfig) -> Dict[str, List[PlannedUtt]]:
+    """Sentences and speakers of every split (no synthesis); see the module docstring."""
+    test_i, dev_i, train_i = grid.draw_sentence_indices(
+        np.random.default_rng([cfg.seed, 0]),
+        (cfg.test_sentences, cfg.dev_sentences, cfg.train_utts),
+    )
+
+    def sents(indices: Sequence[int]):
+        return [(f"g{i:05d}", grid.make_sentence(i)) for i in indices]
+
+    spk_rng = np.random.default_rng([cfg.seed, 1])
+    v = cfg.voices
+    train_spk = draw_speakers(v.train_accents, v.num_train_speakers, v, spk_rng)
+    unseen_spk = draw_speakers(v.unseen_accents, v.num_unseen_speakers, v, spk_rng)
+    return {
+        "train": plan_eval(
+            "train", sents(train_i), train_spk, np.random.default_rng([cfg.seed, 2])
+        ),
+        "dev": plan_eval("dev", sents(dev_i), train_spk, np.random.default_rng([cfg.seed, 3])),
+        "test": plan_eval("test", sents(test_i), train_spk, np.random.default_rng([cfg.seed, 4])),
+        "test_unseen": plan_eval(
+            "test_unseen", sents(test_i), unseen_spk, np.random.default_rng([cfg.seed, 5])
+        ),
+    }
+
+
+def _notice(cfg: AVCorpusConfig) -> str:
+    return f"""Audio-visual mini corpus for egs2/mini_lowrank/avsr1 (made by espnet_lowrank)
+
+Text: a GRID-style closed grammar written for this package (six-word commands
+such as "bin blue at f two now"; 51 words, 64,000 sentences). The sentence
+design follows the GRID audio-visual corpus (M. Cooke, J. Barker, S. Cunningham
+and X. Shao, "An audio-visual corpus for speech perception and automatic speech
+recognition", JASA 120(5), 2006); no GRID audio, video or text files are used.
+
+Speech: synthesised with the espeak-ng program, GPL-3.0-or-later
+({espeak_version()}).
+Accents in train/dev/test: {", ".join(cfg.voices.train_accents)}.
+Held-out accents (test_unseen only): {", ".join(cfg.voices.unseen_accents)}.
+Coloured Gaussian noise at {cfg.snr_low:g}..{cfg.snr_high:g} dB SNR, 16 kHz 16-bit PCM mono WAV.
+Video: synthetic 88x88 grayscale mouths at {FPS} fps drawn from the phonemes and
+timings espeak-ng reports (uint8 .npy arrays, shape (T, 88, 88)).
+Seed: {cfg.seed}. Details: corpus_info.json.
+"""
+
+
 def build_av_corpus(
     cfg: AVCorpusConfig,
     data_dir: Path | str,
@@ -141,64 +213,108 @@ def build_av_corpus(
 ) -> Dict:
     """Make the corpus; returns ``corpus_info`` (also in ``data_dir/local/corpus_info.json``).
 
-    Writes everything :func:`build_corpus` writes, plus ``video.scp`` and
-    ``utt2num_frames`` in each split and ``video_dir/<split>/<utt>.npy``.
+    Writes ``data_dir/{train,dev,test,test_unseen}/{wav.scp,video.scp,text,utt2spk,
+    spk2utt,phonemes,phones.ctm,utt2num_frames}`` (``phonemes``: espeak-ng ``-x``
+    mnemonics; ``phones.ctm``: ``utt 1 start dur phone`` per phoneme;
+    ``utt2num_frames``: video frames) and ``data_dir/local/{corpus_info.json,
+    vocab.txt,README,LICENSE-NOTE}``; WAVs go to ``wav_dir/<split>/<utt>.wav``,
+    videos to ``video_dir/<split>/<utt>.npy``, named in the tables by the paths
+    as given (keep them relative to the recipe for portable tables).
     """
-    import soundfile as sf
     from tqdm import tqdm
 
     cfg.validate()
-    data_dir, video_dir = Path(data_dir), Path(video_dir)
-    info = build_corpus(cfg.audio, data_dir, wav_dir, nj=nj)
     t0 = time.time()
-    jobs = []
+    data_dir, wav_dir, video_dir = Path(data_dir), Path(wav_dir), Path(video_dir)
+    plans = plan_splits(cfg)
+    jobs = synth_jobs(plans, wav_dir, cfg.seed, cfg.snr_low, cfg.snr_high, phone_times=True)
+    results = render_all(jobs, nj=nj, desc="espeak-ng")
+    t1 = time.time()
+
+    frames = {u: frame_count(r.num_samples, FS, FPS) for u, r in results.items()}
+    train_words = {w for p in plans["train"] for w in p.sentence.words}
+    info_splits: Dict[str, Dict] = {}
     for split in SPLITS:
-        wavs = read_table(data_dir / split / "wav.scp")
-        spk = read_table(data_dir / split / "utt2spk")
+        utts = planned_utterances(
+            split,
+            plans[split],
+            wav_dir,
+            results,
+            lambda p, split=split: {
+                "video.scp": str(video_dir / split / f"{p.utt_id}.npy"),
+                "utt2num_frames": str(frames[p.utt_id]),
+            },
+        )
+        write_data_dir(data_dir / split, utts)
+        write_phones_ctm(data_dir / split / "phones.ctm", [p.utt_id for p in plans[split]], results)
+        samples = sum(results[p.utt_id].num_samples for p in plans[split])
+        words = [w for p in plans[split] for w in p.sentence.words]
+        info_splits[split] = {
+            "utterances": len(plans[split]),
+            "sentences": len({p.sent_id for p in plans[split]}),
+            "words": len(words),
+            "words_not_in_train": sorted(set(words) - train_words),
+            "hours": round(samples / FS / 3600.0, 4),
+            "mean_seconds": round(samples / FS / max(1, len(plans[split])), 3),
+            "video_frames": sum(frames[p.utt_id] for p in plans[split]),
+            "speakers": len({p.speaker.spk_id for p in plans[split]}),
+            "accents": sorted({p.speaker.voice for p in plans[split]}),
+        }
+    # videos follow the phone times as written in phones.ctm (ms precision), so the
+    # tables alone reproduce every video
+    video_jobs = []
+    for split in SPLITS:
         phones = read_phones_ctm(data_dir / split / "phones.ctm")
-        missing = sorted(set(wavs) - set(phones))
-        if missing:
-            raise ValueError(f"{data_dir / split / 'phones.ctm'}: no phones for {missing[0]}")
-        for utt in sorted(wavs):
-            samples = sf.info(wavs[utt]).frames
-            out = video_dir / split / f"{utt}.npy"
-            jobs.append((utt, spk[utt], phones[utt], samples, str(out), cfg.audio.seed,
-                         cfg.coarticulation_ms, cfg.head_motion_px))  # fmt: skip
-    frames: Dict[str, int] = {}
-    with tqdm(total=len(jobs), desc="mouth video", unit="utt", mininterval=1.0) as bar:
+        for p in plans[split]:
+            video_jobs.append((p.utt_id, p.speaker.spk_id, phones[p.utt_id],
+                               results[p.utt_id].num_samples,
+                               str(video_dir / split / f"{p.utt_id}.npy"), cfg.seed,
+                               cfg.coarticulation_ms, cfg.head_motion_px))  # fmt: skip
+    with tqdm(total=len(video_jobs), desc="mouth video", unit="utt", mininterval=1.0) as bar:
         if nj <= 1:
-            results = map(_render_job, jobs)
-            for utt, n in results:
-                frames[utt] = n
+            for utt, n in map(_render_job, video_jobs):
+                _check_frames(utt, n, frames)
                 bar.update(1)
         else:
             import multiprocessing as mp
 
             # spawn, not fork: a fork after torch/OpenMP threads exist can deadlock
-            # (seen in the Python 3.12 test suite)
             with mp.get_context("spawn").Pool(nj) as pool:
-                for utt, n in pool.imap_unordered(_render_job, jobs, chunksize=8):
-                    frames[utt] = n
+                for utt, n in pool.imap_unordered(_render_job, video_jobs, chunksize=8):
+                    _check_frames(utt, n, frames)
                     bar.update(1)
-    for split in SPLITS:
-        utts = sorted(read_table(data_dir / split / "wav.scp"))
-        scp = "".join(f"{u} {video_dir / split / f'{u}.npy'}\n" for u in utts)
-        (data_dir / split / "video.scp").write_text(scp, encoding="utf-8")
-        (data_dir / split / "utt2num_frames").write_text(
-            "".join(f"{u} {frames[u]}\n" for u in utts), encoding="utf-8"
-        )
-        info["splits"][split]["video_frames"] = sum(frames[u] for u in utts)
-    info["video"] = {
-        "fps": FPS,
-        "size": [88, 88],
-        "dtype": "uint8",
-        "coarticulation_ms": cfg.coarticulation_ms,
-        "head_motion_px": cfg.head_motion_px,
-        "seconds": round(time.time() - t0, 1),
-    }
-    info["config"]["video"] = {k: v for k, v in asdict(cfg).items() if k != "audio"}
-    (data_dir / "local" / "corpus_info.json").write_text(
+    t2 = time.time()
+
+    info = {
+        "seed": cfg.seed,
+        "espeak_ng_version": espeak_version(),
+        "sample_rate": FS,
+        "grammar": {
+            "slots": {slot: list(words) for slot, words in grid.SLOTS},
+            "sentences": grid.NUM_SENTENCES,
+            "letter_spoken": dict(grid.LETTER_SPOKEN),
+        },
+        "vocabulary_size": len(grid.vocabulary()),
+        "splits": info_splits,
+        "video": {"fps": FPS, "size": [88, 88], "dtype": "uint8"},
+        "seconds": {"speech": round(t1 - t0, 1), "video": round(t2 - t1, 1)},
+        "config": {**asdict(cfg), "voices": {
+            k: list(v) if isinstance(v, tuple) else v for k, v in asdict(cfg.voices).items()
+        }},
+    }  # fmt: skip
+    local = data_dir / "local"
+    local.mkdir(parents=True, exist_ok=True)
+    (local / "corpus_info.json").write_text(
         json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
-    logger.info("mouth video of %d utterances in %.1f s", len(jobs), time.time() - t0)
+    (local / "vocab.txt").write_text("".join(f"{w}\n" for w in grid.vocabulary()))
+    notice = _notice(cfg)
+    for path in (local / "README", local / "LICENSE-NOTE", wav_dir / "LICENSE-NOTE",
+                 video_dir / "LICENSE-NOTE"):  # fmt: skip
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(notice, encoding="utf-8")
+    logger.info(
+        "AV corpus done in %.1f s (speech %.1f s, video %.1f s, nj=%d, python %s)",
+        time.time() - t0, t1 - t0, t2 - t1, nj, platform.python_version(),
+    )  # fmt: skip
     return info

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Audio-visual mini corpus for mini_lowrank/avsr1: the mini corpus' fortune sentences spoken
-# by espeak-ng at -5..5 dB SNR, plus synthetic 88x88 mouth videos at 25 fps drawn from the
-# phonemes and timings espeak-ng reports (python -m espnet_lowrank.bin.make_mini_av_corpus).
+# Audio-visual mini corpus for mini_lowrank/avsr1: GRID-style six-word commands ("bin blue at
+# f two now", 51 words) spoken by espeak-ng at -5..5 dB SNR, plus synthetic 88x88 mouth videos
+# at 25 fps drawn from the phonemes and timings espeak-ng reports
+# (python -m espnet_lowrank.bin.make_mini_av_corpus; ~2,700 utterances, 2-3 min with --nj 2).
 # Writes data/{train,dev,test,test_unseen} with wav.scp and video.scp; media under downloads/.
 # Options after "--" go to make_mini_av_corpus as they are (see its --help).
 set -euo pipefail
