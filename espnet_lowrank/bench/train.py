@@ -40,18 +40,10 @@ def run(
                 "asr", name, rm, threads=threads, device=device, batch=batch, seconds=seconds
             )
 
-        rec = compare_steps(
-            "train",
-            name,
-            size.describe(),
-            device,
-            built,
-            {rm: steps.asr_train_step(m, data) for rm, m in built.items()},
-            repeats,
-            warmup,
-            peak_memory if measure_memory else None,
-            log,
-        )
+        rec = _compare_train_steps(
+            name, size.describe(), device, built, data, repeats, warmup,
+            peak_memory if measure_memory else None, log,
+        )  # fmt: skip
         del built
         rec["target"] = (
             f">= {TARGET_SPEEDUP}x step, >= 2x fewer params, lower peak memory"
@@ -68,11 +60,30 @@ def run(
         else:
             rec["meets_target"] = None
         records.append(rec)
-        log(
-            f"train {name}: step {rec['speedup']:.2f}x, params {rec['param_ratio']:.2f}x, "
-            f"memory {rec['memory_ratio']}x"
-        )
     return records
+
+
+def _compare_train_steps(
+    name, description, device, built, data, repeats, warmup, peak_memory, log
+) -> Dict[str, Any]:
+    """:func:`compare_steps` of one training step per variant on ``data``, logged."""
+    rec = compare_steps(
+        "train",
+        name,
+        description,
+        device,
+        built,
+        {rm: steps.asr_train_step(m, data) for rm, m in built.items()},
+        repeats,
+        warmup,
+        peak_memory,
+        log,
+    )
+    log(
+        f"train {name}: step {rec['speedup']:.2f}x, params {rec['param_ratio']:.2f}x, "
+        f"memory {rec['memory_ratio']}x"
+    )
+    return rec
 
 
 def run_configs(
@@ -121,25 +132,13 @@ def run_configs(
         f"{name}: the recipe configs' models (vocab {vocab['dense']}); "
         f"batch {batch} x {seconds:g} s raw audio"
     )
-    rec = compare_steps(
-        "train",
-        name,
-        description,
-        device,
-        built,
-        {rm: steps.asr_train_step(m, data) for rm, m in built.items()},
-        repeats,
-        warmup,
-        peak_memory if measure_memory else None,
-        log,
-    )
+    rec = _compare_train_steps(
+        name, description, device, built, data, repeats, warmup,
+        peak_memory if measure_memory else None, log,
+    )  # fmt: skip
     rec["configs"] = {k: str(v) for k, v in configs.items()}
     rec["target"] = None
     rec["meets_target"] = None
-    log(
-        f"train {name}: step {rec['speedup']:.2f}x, params {rec['param_ratio']:.2f}x, "
-        f"memory {rec['memory_ratio']}x"
-    )
     return [rec]
 
 

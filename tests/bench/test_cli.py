@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 from espnet_lowrank.bin import bench
 
@@ -29,13 +28,6 @@ def _run(tmp_path, argv):
     records = json.loads(out.read_text())
     assert isinstance(records, list) and records
     return records
-
-
-@pytest.fixture(autouse=True)
-def _keep_threads():
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
 
 
 def test_layer_schema(tmp_path):

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 import yaml
 
 from espnet_lowrank.bench import memory, models, train
@@ -20,13 +19,6 @@ MINI_CONF = REPO / "egs2/mini_lowrank/asr1/conf"
 def _tokens(path: Path, vocab: int) -> Path:
     path.write_text("\n".join(models.token_list(vocab)) + "\n", encoding="utf-8")
     return path
-
-
-@pytest.fixture(autouse=True)
-def _keep_threads():
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
 
 
 def test_mini_recipe_configs_are_timed_as_training_builds_them(tmp_path):

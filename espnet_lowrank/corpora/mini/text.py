@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Sequence, Tuple
+from typing import Dict, Iterable, Iterator, List, Sequence, Tuple
 
 FORTUNE_DIR = Path("/usr/share/games/fortunes")
 
@@ -256,12 +256,23 @@ def iter_domain_sentences(
         raise KeyError(f"unknown text domain {domain!r}; known: {sorted(DOMAINS)}")
     for topic in DOMAINS[domain]:
         for entry in read_fortune_entries(Path(fortune_dir) / topic):
-            for raw in split_sentences(entry):
-                try:
-                    yield normalise_sentence(raw, min_words, max_words)
-                except RejectedSentence as err:
-                    if rejected is not None:
-                        rejected[err.reason] = rejected.get(err.reason, 0) + 1
+            yield from normalise_all(split_sentences(entry), min_words, max_words, rejected)
+
+
+def normalise_all(
+    raws: Iterable[str],
+    min_words: int = 3,
+    max_words: int = 16,
+    rejected: Dict[str, int] | None = None,
+) -> Iterator[Sentence]:
+    """Yield :func:`normalise_sentence` of every raw sentence that passes; ``rejected``
+    (if given) is updated with counts per rejection reason."""
+    for raw in raws:
+        try:
+            yield normalise_sentence(raw, min_words, max_words)
+        except RejectedSentence as err:
+            if rejected is not None:
+                rejected[err.reason] = rejected.get(err.reason, 0) + 1
 
 
 def unique_sentences(sentences: Sequence[Sentence]) -> List[Sentence]:

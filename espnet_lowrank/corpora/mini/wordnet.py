@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 from typing import Dict, Iterator, List
 
-from espnet_lowrank.corpora.mini.text import RejectedSentence, Sentence, normalise_sentence
+from espnet_lowrank.corpora.mini.text import Sentence, normalise_all
 
 WORDNET_DIR = Path("/usr/share/wordnet")
 DATA_FILES = ("data.noun", "data.verb", "data.adj", "data.adv")
@@ -63,9 +63,4 @@ def iter_wordnet_sentences(
     (digits, symbols, acronyms, abbreviations, length); ``rejected`` (if given)
     is updated with counts per rejection reason.
     """
-    for raw in read_usage_examples(wordnet_dir):
-        try:
-            yield normalise_sentence(raw, min_words, max_words)
-        except RejectedSentence as err:
-            if rejected is not None:
-                rejected[err.reason] = rejected.get(err.reason, 0) + 1
+    yield from normalise_all(read_usage_examples(wordnet_dir), min_words, max_words, rejected)
