@@ -181,5 +181,8 @@ def test_smoke_corpus_is_deterministic(smoke_corpus, tmp_path):
                     tmp_path / "video", nj=1)  # fmt: skip
     for name in ("text", "utt2spk", "phones.ctm", "utt2num_frames"):
         assert (tmp_path / "data/train" / name).read_text() == (d / name).read_text(), name
+    # the info file holds no timings, so it is identical too (whatever nj)
+    info = "data/local/corpus_info.json"
+    assert (tmp_path / info).read_text() == (root / info).read_text()
     other = np.load(tmp_path / "video" / "train" / f"{utt}.npy")
     assert np.array_equal(original, other)

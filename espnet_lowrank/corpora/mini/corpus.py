@@ -497,7 +497,7 @@ def build_corpus(cfg: CorpusConfig, data_dir: Path | str, wav_dir: Path | str, n
             "train": [s.spk_id for s in train_spk],
             "test_unseen": [s.spk_id for s in unseen_spk],
         },
-        "config": _config_dict(cfg),
+        "config": config_dict(cfg),
     }
     local = data_dir / "local"
     local.mkdir(parents=True, exist_ok=True)
@@ -521,7 +521,8 @@ def build_corpus(cfg: CorpusConfig, data_dir: Path | str, wav_dir: Path | str, n
     return info
 
 
-def _config_dict(cfg: CorpusConfig) -> Dict:
+def config_dict(cfg) -> Dict:
+    """A corpus config dataclass with a ``voices`` field as JSON-ready dict (tuples -> lists)."""
     d = asdict(cfg)
     d["voices"] = {k: list(v) if isinstance(v, tuple) else v for k, v in d["voices"].items()}
     return d

@@ -28,7 +28,7 @@ import json
 import logging
 import platform
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
@@ -38,6 +38,7 @@ from espnet_lowrank.corpora.kaldi_dir import write_data_dir
 from espnet_lowrank.corpora.mini.corpus import (
     SPLITS,
     PlannedUtt,
+    config_dict,
     plan_eval,
     planned_utterances,
     synth_jobs,
@@ -297,11 +298,8 @@ def build_av_corpus(
         "vocabulary_size": len(grid.vocabulary()),
         "splits": info_splits,
         "video": {"fps": FPS, "size": [88, 88], "dtype": "uint8"},
-        "seconds": {"speech": round(t1 - t0, 1), "video": round(t2 - t1, 1)},
-        "config": {**asdict(cfg), "voices": {
-            k: list(v) if isinstance(v, tuple) else v for k, v in asdict(cfg.voices).items()
-        }},
-    }  # fmt: skip
+        "config": config_dict(cfg),
+    }
     local = data_dir / "local"
     local.mkdir(parents=True, exist_ok=True)
     (local / "corpus_info.json").write_text(
