@@ -128,7 +128,7 @@ def to_lowrank(
             if key + "weight" not in state:
                 raise ValueError(f"{model_file}: no {key}weight (is it the model of {config}?)")
             w = new_state.pop(key + "weight")
-            u, v = svd_factors(w[:, :, 0] if slot.kind == "conv1x1" else w, rank)
+            u, v = svd_factors(w.reshape(w.shape[0], -1), rank)  # conv kernels as matrices
             new_state[key + "U"], new_state[key + "V"] = u, v
     model.load_state_dict(new_state, strict=True)
     logger.info("converted %s to low rank", model_file)

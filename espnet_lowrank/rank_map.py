@@ -20,17 +20,20 @@ min(in, out)))``), an int >= 1 an absolute rank (at most ``min(in, out)``), and
 ``dense`` keeps the layer an ``nn.Linear``. Block groups take a scalar (uniform),
 a list with one value per block, or ``{start, end}`` (linear from the first to the
 last block; both ratios or both ranks). Global groups (``subsampling``,
-``output_layer``, ``embed_proj``) take a scalar.
+``subsampling_conv``, ``output_layer``, ``embed_proj``) take a scalar.
 
 Precedence per layer: ``layers`` entry > specific group (``attn_q``) > alias
-group (``attention``) > ``default``. Every key must match at least one layer of
-the model it is applied to; a value that matches nothing is an error, never
-silently ignored, unless its group key is listed in ``optional`` (the presets use
-that, so one preset fits every configuration of a class: an encoder without a
-convolution module, say). Models record the outcome under ``resolved`` (layer name ->
-rank or ``dense``); a map that has ``resolved`` is taken as it is (it must list
-exactly the model's factorizable layers), which makes saved configs
-self-contained and independent of later changes to the resolution rules.
+group (``attention``) > ``default``. Opt-in groups (the encoder's
+``subsampling_conv``, the 3x3 convolutions of conv subsampling) are factorized only
+where ``groups`` or ``layers`` name them; ``default`` leaves them dense. Every key
+must match at least one layer of the model it is applied to; a value that matches
+nothing is an error, never silently ignored, unless its group key is listed in
+``optional`` (the presets use that, so one preset fits every configuration of a
+class: an encoder without a convolution module, say). Models record the outcome
+under ``resolved`` (layer name -> rank or ``dense``); a map that has ``resolved``
+is taken as it is (it must list exactly the model's factorizable layers, opt-in
+ones aside), which makes saved configs self-contained and independent of later
+changes to the resolution rules.
 
 A rank map is given as a mapping, a path to a YAML file (holding a map or
 ``encoder:``/``decoder:``/``lm:`` sections), or a preset name (``lr_sms``,
@@ -75,7 +78,9 @@ class LayerSlot:
         group: the specific group it belongs to, e.g. ``attn_q``.
         block: block index for per-block groups, ``None`` for global ones.
         in_features, out_features: the dense weight is ``(out_features, in_features)``.
-        kind: ``linear`` (``nn.Linear``) or ``conv1x1`` (pointwise ``nn.Conv1d``).
+        kind: ``linear`` (``nn.Linear``), ``conv1x1`` (pointwise ``nn.Conv1d``) or
+            ``conv2d`` (a plain ``nn.Conv2d``; ``in_features`` is ``C_in kh kw``, its
+            kernel seen as a ``(C_out, C_in kh kw)`` matrix).
         bias: whether the layer has a bias.
     """
 
@@ -108,11 +113,15 @@ class RankSchema:
         patterns: ``(regex, group, kind)``; the regex is full-matched against module
             names and may capture the block index as ``(?P<block>\\d+)``.
         aliases: alias group -> specific groups it sets.
+        opt_in: groups set only by naming them (in ``groups`` or ``layers``):
+            ``default`` does not reach them, and a ``resolved`` map that does not list
+            their layers (saved before the group existed) keeps them dense.
     """
 
     part: str
     patterns: Tuple[Tuple[str, str, str], ...]
     aliases: Mapping[str, Tuple[str, ...]]
+    opt_in: Tuple[str, ...] = ()
 
     @property
     def groups(self) -> Tuple[str, ...]:
@@ -214,8 +223,13 @@ def find_slots(root: Any, schema: RankSchema) -> List[LayerSlot]:
     """Every module of ``root`` matched by ``schema`` (dense or already factorized)."""
     from torch import nn
 
-    from espnet_lowrank.layers import LowRankLinear, LowRankPointwiseConv1d
+    from espnet_lowrank.layers import LowRankConv2d, LowRankLinear, LowRankPointwiseConv1d
 
+    lowrank_class = {
+        "linear": LowRankLinear,
+        "conv1x1": LowRankPointwiseConv1d,
+        "conv2d": LowRankConv2d,
+    }
     compiled = [(re.compile(rx), g, k) for rx, g, k in schema.patterns]
     slots: List[LayerSlot] = []
     for name, mod in root.named_modules():
@@ -224,8 +238,7 @@ def find_slots(root: Any, schema: RankSchema) -> List[LayerSlot]:
             if not m:
                 continue
             if isinstance(mod, LowRankLinear):
-                want = LowRankPointwiseConv1d if kind == "conv1x1" else LowRankLinear
-                if type(mod) is not want:
+                if type(mod) is not lowrank_class[kind]:
                     continue
                 i, o, bias = mod.in_features, mod.out_features, mod.bias is not None
             elif kind == "linear" and isinstance(mod, nn.Linear):
@@ -233,6 +246,10 @@ def find_slots(root: Any, schema: RankSchema) -> List[LayerSlot]:
             elif kind == "conv1x1" and isinstance(mod, nn.Conv1d):
                 LowRankPointwiseConv1d.check_pointwise(mod)
                 i, o, bias = mod.in_channels, mod.out_channels, mod.bias is not None
+            elif kind == "conv2d" and isinstance(mod, nn.Conv2d):
+                LowRankConv2d.check_conv2d(mod)
+                i, o = mod.weight[0].numel(), mod.out_channels
+                bias = mod.bias is not None
             else:
                 continue
             if min(i, o) == 0:  # zero-width layers exist in degenerate ESPnet configs
@@ -328,13 +345,15 @@ def resolve(
         if not isinstance(res, Mapping):
             raise RankMapError(f"{where}.resolved: expected a mapping, got {res!r}")
         extra = sorted(set(res) - set(by_name))
-        missing = sorted(set(by_name) - set(res))
+        missing = sorted(
+            n for n, s in by_name.items() if n not in res and s.group not in schema.opt_in
+        )
         if extra or missing:
             raise RankMapError(
                 f"{where}.resolved does not fit this model: unknown layers {extra}, "
                 f"layers not listed {missing}"
             )
-        out: Dict[str, Optional[int]] = {}
+        out: Dict[str, Optional[int]] = {n: None for n in by_name if n not in res}
         for name, v in res.items():
             parsed = _parse_value(v, f"{where}.resolved.{name}")
             if parsed[0] == "ratio":
@@ -371,6 +390,8 @@ def resolve(
             vals, kw = per_group[s.group]
             parsed = vals[s.block if s.block is not None else 0]
             out[s.name] = _to_rank(parsed, s, round_to, kw)
+        elif s.group in schema.opt_in:
+            out[s.name] = None
         else:
             out[s.name] = _to_rank(default, s, round_to, f"{where}.default")
 

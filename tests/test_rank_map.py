@@ -76,6 +76,22 @@ def test_default_value_applies_to_unlisted_layers():
     assert r["b.0.q"] is None and r["b.0.w1"] == 32 and r["proj"] == 32
 
 
+def test_opt_in_groups_are_set_only_by_name():
+    schema = RankSchema(SCHEMA.part, SCHEMA.patterns, SCHEMA.aliases, opt_in=("subsampling",))
+    default = load_rank_map({"default": 0.5}, "encoder")
+    r = resolve(default, SLOTS, schema, BLOCKS)
+    assert r["proj"] is None and r["b.0.w1"] == 32
+    named = load_rank_map({"default": 0.5, "groups": {"subsampling": 8}}, "encoder")
+    assert resolve(named, SLOTS, schema, BLOCKS)["proj"] == 8
+    by_layer = load_rank_map({"layers": {"pro*": 4}}, "encoder")
+    assert resolve(by_layer, SLOTS, schema, BLOCKS)["proj"] == 4
+    # a resolved map may omit opt-in layers (dense), no other layer
+    listed = {k: v or "dense" for k, v in r.items() if k != "proj"}
+    assert resolve(load_rank_map({"resolved": listed}, "encoder"), SLOTS, schema, BLOCKS) == r
+    with pytest.raises(RankMapError, match="resolved does not fit this model"):
+        resolve(load_rank_map({"resolved": listed}, "encoder"), SLOTS, SCHEMA, BLOCKS)
+
+
 def test_resolved_section_is_authoritative():
     full = run({"groups": {"attention": 0.25}})
     spec = {"groups": {"attention": 0.5}, "resolved": {k: v or "dense" for k, v in full.items()}}

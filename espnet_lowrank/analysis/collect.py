@@ -114,7 +114,8 @@ def default_schema(part: str) -> RankSchema:
 
 
 def layer_weight(module: nn.Module) -> torch.Tensor:
-    """The dense weight ``(out, in)`` of a linear, pointwise conv, or factorized layer.
+    """The dense weight ``(out, in)`` of a linear, a convolution (its kernel matrix) or a
+    factorized layer.
 
     A factorized layer's merged weight ``U V`` is computed in float64: in float32
     the product has rounding-noise singular values (~1e-7 relative) beyond rank
@@ -124,8 +125,8 @@ def layer_weight(module: nn.Module) -> torch.Tensor:
 
     if isinstance(module, LowRankLinear):
         return copy.deepcopy(module).to(torch.float64).merged_weight()
-    if isinstance(module, nn.Conv1d):
-        return module.weight[:, :, 0]
+    if isinstance(module, (nn.Conv1d, nn.Conv2d)):
+        return module.weight.flatten(1)  # the kernel matrix (out, in k...)
     if isinstance(module, nn.Linear):
         return module.weight
     raise TypeError(f"cannot take the weight of {type(module).__name__}")

@@ -3,17 +3,22 @@
 Takes every argument of ``espnet2.asr.encoder.conformer_encoder.ConformerEncoder``
 (of the installed ESPnet release) plus ``rank_map``. Factorizable layers, by group:
 
-==================  ===========================================================
-group               layers (per block ``encoders.<b>.``)
-==================  ===========================================================
-``attn_q/k/v/out``  ``self_attn.linear_q/k/v/out``
-``attn_pos``        ``self_attn.linear_pos`` (relative positional attention only)
-``ffn_w1/ffn_w2``   ``feed_forward.w_1/w_2``
-``macaron_w1/w2``   ``feed_forward_macaron.w_1/w_2`` (macaron style only)
-``conv_pw1/pw2``    ``conv_module.pointwise_conv1/2`` (pointwise ``Conv1d``)
-``subsampling``     ``embed.out.0`` / ``embed.out`` (conv subsampling's output projection) or
-                    ``embed.0`` (``input_layer: linear``); global
-==================  ===========================================================
+====================  ===========================================================
+group                 layers (per block ``encoders.<b>.``)
+====================  ===========================================================
+``attn_q/k/v/out``    ``self_attn.linear_q/k/v/out``
+``attn_pos``          ``self_attn.linear_pos`` (relative positional attention only)
+``ffn_w1/ffn_w2``     ``feed_forward.w_1/w_2``
+``macaron_w1/w2``     ``feed_forward_macaron.w_1/w_2`` (macaron style only)
+``conv_pw1/pw2``      ``conv_module.pointwise_conv1/2`` (pointwise ``Conv1d``)
+``subsampling``       ``embed.out.0`` / ``embed.out`` (conv subsampling's output projection) or
+                      ``embed.0`` (``input_layer: linear``); global
+``subsampling_conv``  ``embed.conv.2`` (and ``embed.conv.4`` of ``conv2d8``): the channel-
+                      mixing convolutions of conv subsampling (3x3; 5x5 in ``conv2d6``) as
+                      ``LowRankConv2d`` (kernel matrix ``(d, d k k)``); global; opt-in: only
+                      ``groups: {subsampling_conv: ...}`` or ``layers`` factorize it
+                      (``default`` does not; no preset does)
+====================  ===========================================================
 
 Aliases: ``attention`` (q, k, v, out, pos), ``feed_forward`` (FFN and macaron
 w1, w2), ``conv_pointwise`` (pw1, pw2). Shapes are those of the parent:
@@ -45,12 +50,14 @@ ENCODER_SCHEMA = RankSchema(
         (_B + r"conv_module\.pointwise_conv2", "conv_pw2", "conv1x1"),
         (r"embed\.out(?:\.0)?", "subsampling", "linear"),
         (r"embed\.0", "subsampling", "linear"),
+        (r"embed\.conv\.[24]", "subsampling_conv", "conv2d"),
     ),
     aliases={
         "attention": ("attn_q", "attn_k", "attn_v", "attn_out", "attn_pos"),
         "feed_forward": ("ffn_w1", "ffn_w2", "macaron_w1", "macaron_w2"),
         "conv_pointwise": ("conv_pw1", "conv_pw2"),
     },
+    opt_in=("subsampling_conv",),
 )
 
 

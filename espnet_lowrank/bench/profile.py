@@ -8,9 +8,11 @@ each module of interest, so a range covers that module's forward and its backwar
 
 - every factorizable layer (the layers the encoder/decoder rank schemas match:
   attention q/k/v/out/pos, FFN and macaron w1/w2, conv-module pointwise convs,
-  subsampling output projection, decoder attention/FFN linears, and the decoder
-  output layer, which the schema allows but ``lr_sms`` keeps dense);
-- the rest by region: frontend + normalisation, subsampling convs, whole attention
+  subsampling output projection, the subsampling's channel-mixing 3x3 convolution
+  (``subsampling_conv``, opt-in), decoder attention/FFN linears, and the decoder
+  output layer; the last two are allowed by the schemas but ``lr_sms`` keeps them dense);
+- the rest by region: frontend + normalisation, the subsampling's first convolution
+  (one input channel: nothing to factorize), whole attention
   modules (minus their linears = scores, softmax, relative-position shift), depthwise
   conv, decoder embedding, CTC (projection + loss), optimizer step;
 - ``other`` = step total minus all of the above (layer norms, activations, residuals,
@@ -41,7 +43,7 @@ PREFIX = "bench::"
 COARSE = ("attention", "feed_forward", "conv_pointwise")
 REST_REGIONS: Tuple[Tuple[str, str], ...] = (
     ("frontend", r"(frontend|normalize)"),
-    ("subsampling_conv", r"encoder\.embed\.conv"),
+    ("subsampling_first_conv", r"encoder\.embed\.conv\.0"),
     ("attention_modules", r"(encoder\.encoders|decoder\.decoders)\.\d+\.(self_attn|src_attn)"),
     ("depthwise_conv", r"encoder\.encoders\.\d+\.conv_module\.depthwise_conv"),
     ("embeddings", r"decoder\.embed"),
@@ -124,7 +126,8 @@ def _instrument(model: nn.Module, fact: Dict[str, str]) -> _Ranges:
             continue
         for cat, rx in compiled:
             if rx.fullmatch(name):
-                ranges.add(module, f"{PREFIX}rest::{cat}", grad_input=cat == "subsampling_conv")
+                first_conv = cat == "subsampling_first_conv"  # its input needs no grad
+                ranges.add(module, f"{PREFIX}rest::{cat}", grad_input=first_conv)
                 break
     return ranges
 

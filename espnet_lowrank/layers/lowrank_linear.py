@@ -1,4 +1,4 @@
-"""Low-rank factorized linear layer ``y = U (V x) + b`` and its pointwise-Conv1d form.
+"""Low-rank factorized linear layer ``y = U (V x) + b`` and its convolution forms.
 
 Shapes: ``V`` is ``(rank, in_features)``, ``U`` is ``(out_features, rank)``, so the
 layer stores and computes ``rank * (in_features + out_features)`` weights instead
@@ -322,3 +322,145 @@ class LowRankPointwiseConv1d(LowRankLinear):
     def to_dense(self) -> nn.Conv1d:
         """Alias of :meth:`to_conv` (what :func:`densify` calls)."""
         return self.to_conv()
+
+
+class LowRankConv2d(LowRankLinear):
+    """A 2-D convolution whose kernel, seen as a matrix, has rank ``rank``.
+
+    The dense kernel ``(C_out, C_in, kh, kw)`` is the matrix ``W`` of shape
+    ``(C_out, C_in kh kw)`` (each row a flattened filter); here ``W ≈ U V``, so the
+    layer is a ``rank``-channel ``kh x kw`` convolution with filters ``V`` (same
+    stride and padding as the dense one) followed by a 1x1 convolution ``U`` and the
+    bias. Weights and multiply-accumulates per output position fall from
+    ``C_out C_in kh kw`` to ``rank (C_in kh kw + C_out)``. Replaces the channel-mixing
+    3x3 convolutions of ESPnet's ``Conv2dSubsampling`` (``embed.conv.2``), which the
+    linears' rank map cannot otherwise reach. The initialisation modes and the
+    cached merged kernel are those of :class:`LowRankLinear` with
+    ``in_features = C_in kh kw`` (``nn.Conv2d`` draws its kernel with that fan-in).
+
+    Args:
+        in_channels, out_channels: as ``nn.Conv2d``.
+        kernel_size, stride, padding: ``(h, w)`` pairs (or ints), as ``nn.Conv2d``.
+        rank: ``1 <= rank <= min(C_in kh kw, C_out)``.
+        bias, init: as :class:`LowRankLinear`.
+
+    Shapes: input ``(B, C_in, H, W)`` → ``(B, C_out, H', W')`` with ``H'``, ``W'`` as
+    for the dense convolution.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        rank: int,
+        stride=1,
+        padding=0,
+        bias: bool = True,
+        init: str = "svd",
+        device: Optional[torch.device] = None,
+        dtype: Optional[torch.dtype] = None,
+    ) -> None:
+        self.in_channels = in_channels
+        self.kernel_size = _pair(kernel_size, "kernel_size")
+        self.stride = _pair(stride, "stride")
+        self.padding = _pair(padding, "padding", minimum=0)
+        kh, kw = self.kernel_size
+        super().__init__(
+            in_channels * kh * kw, out_channels, rank, bias=bias, init=init, device=device,
+            dtype=dtype,
+        )  # fmt: skip
+
+    @property
+    def out_channels(self) -> int:
+        return self.out_features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x``: ``(B, C_in, H, W)`` → ``(B, C_out, H', W')``."""
+        if self._use_merged():
+            kernel = self.cached_merged_weight().view(
+                self.out_features, self.in_channels, *self.kernel_size
+            )
+            return F.conv2d(x, kernel, self.bias, self.stride, self.padding)
+        filters = self.V.view(self.rank, self.in_channels, *self.kernel_size)
+        y = F.conv2d(x, filters, None, self.stride, self.padding)
+        return F.conv2d(y, self.U[:, :, None, None], self.bias)
+
+    def flops_per_token(self) -> int:
+        """Multiply-accumulates per output position: ``rank * (C_in kh kw + C_out)``."""
+        return self.weight_params
+
+    @staticmethod
+    def check_conv2d(conv: nn.Conv2d) -> None:
+        """Raise unless ``conv`` is a plain (ungrouped, undilated, zero-padded) Conv2d."""
+        if (
+            not isinstance(conv, nn.Conv2d)
+            or conv.groups != 1
+            or conv.dilation != (1, 1)
+            or conv.padding_mode != "zeros"
+            or isinstance(conv.padding, str)
+        ):
+            raise TypeError(
+                f"not a plain Conv2d (groups 1, dilation 1, numeric zero padding): {conv}"
+            )
+
+    @classmethod
+    def from_conv(cls, conv: nn.Conv2d, rank: int, init: str = "svd") -> LowRankConv2d:
+        """Compress a (trained) ``nn.Conv2d`` to the best rank-``rank`` kernel matrix."""
+        cls.check_conv2d(conv)
+        layer = nn.utils.skip_init(
+            cls,
+            conv.in_channels,
+            conv.out_channels,
+            conv.kernel_size,
+            rank,
+            stride=conv.stride,
+            padding=conv.padding,
+            bias=conv.bias is not None,
+            init=init,
+            device=conv.weight.device,
+            dtype=conv.weight.dtype,
+        )
+        layer.load_dense_(conv.weight.reshape(conv.out_channels, -1), conv.bias)
+        return layer
+
+    def to_conv(self) -> nn.Conv2d:
+        """The merged dense ``nn.Conv2d`` computing the same function."""
+        conv = nn.Conv2d(
+            self.in_channels,
+            self.out_features,
+            self.kernel_size,
+            stride=self.stride,
+            padding=self.padding,
+            bias=self.bias is not None,
+            device=self.U.device,
+            dtype=self.U.dtype,
+        )
+        with torch.no_grad():
+            conv.weight.copy_(self.merged_weight().view_as(conv.weight))
+            if self.bias is not None:
+                conv.bias.copy_(self.bias)
+        return conv
+
+    def to_dense(self) -> nn.Conv2d:
+        """Alias of :meth:`to_conv` (what :func:`densify` calls)."""
+        return self.to_conv()
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.in_channels}, {self.out_features}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, padding={self.padding}, rank={self.rank}, "
+            f"bias={self.bias is not None}, init={self.init}"
+        )
+
+
+def _pair(value, name: str, minimum: int = 1) -> Tuple[int, int]:
+    """``value`` (int or pair of ints) as a pair; errors name ``name``."""
+    pair = (value, value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if (
+        not isinstance(pair, (tuple, list))
+        or len(pair) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in pair)
+    ):
+        raise ValueError(f"{name} must be an int >= {minimum} or a pair of them, got {value!r}")
+    return (int(pair[0]), int(pair[1]))

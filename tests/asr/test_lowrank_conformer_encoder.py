@@ -50,7 +50,8 @@ def test_full_rank_svd_init_reproduces_the_dense_model():
     stock = ConformerEncoder(20, **TINY)
     torch.manual_seed(3)
     ours = LowRankConformerEncoder(20, rank_map={"default": 1.0}, **TINY)
-    assert all(r is not None for r in ours.resolved_ranks.values())
+    dense = [name for name, r in ours.resolved_ranks.items() if r is None]
+    assert dense == ["embed.conv.2"]  # opt-in: default does not reach it
     torch.testing.assert_close(forward(ours), forward(stock), rtol=1e-4, atol=1e-4)
 
 
@@ -66,6 +67,9 @@ def test_lr_sms_factorizes_every_group_and_counts_match_formula():
     for slot in enc.rank_slots:
         r = enc.resolved_ranks[slot.name]
         mod = enc.get_submodule(slot.name)
+        if slot.group == "subsampling_conv":  # opt-in, not in the preset
+            assert r is None and type(mod) is torch.nn.Conv2d
+            continue
         want = LowRankPointwiseConv1d if slot.kind == "conv1x1" else LowRankLinear
         assert type(mod) is want and mod.rank == r
         bias = slot.out_features if slot.bias else 0
@@ -119,7 +123,7 @@ def test_builds_and_trains_wherever_espnet_builds(kw):
 def test_tiny_widths_resolve_to_valid_ranks():
     enc = LowRankConformerEncoder(
         20, output_size=2, attention_heads=1, linear_units=2, num_blocks=1,
-        rank_map={"round_to": 64, "default": 0.01},
+        rank_map={"round_to": 64, "default": 0.01, "groups": {"subsampling_conv": 0.01}},
     )  # fmt: skip
     assert set(enc.resolved_ranks.values()) <= {1, 2}
     enc(torch.randn(1, 16, 20), torch.tensor([16]))
@@ -181,3 +185,59 @@ def test_espnet_initialize_keeps_factor_structure():
     layer = enc.get_submodule("encoders.0.feed_forward.w_1")
     torch.testing.assert_close(layer.U.norm(dim=0), layer.V.norm(dim=1), rtol=1e-4, atol=1e-6)
     forward(enc)
+
+
+@pytest.mark.parametrize("input_layer, convs", [("conv2d", 1), ("conv2d6", 1), ("conv2d8", 2)])
+def test_subsampling_conv_is_opt_in_and_factorizes_the_channel_mixing_convs(input_layer, convs):
+    from espnet_lowrank.layers import LowRankConv2d
+
+    conf = {**TINY, "input_layer": input_layer}
+    everything = LowRankConformerEncoder(20, rank_map={"default": 0.5}, **conf)
+    slots = [s for s in everything.rank_slots if s.group == "subsampling_conv"]
+    assert len(slots) == convs and all(s.kind == "conv2d" for s in slots)
+    assert all(everything.resolved_ranks[s.name] is None for s in slots)  # default skips it
+
+    enc = LowRankConformerEncoder(20, rank_map={"groups": {"subsampling_conv": 0.5}}, **conf)
+    stock = ConformerEncoder(20, **conf)
+    saved = 0
+    for s in slots:
+        mod = enc.get_submodule(s.name)
+        dense = stock.get_submodule(s.name)
+        # kernel matrix (16, 16 k k): rank 0.5 * 16
+        assert type(mod) is LowRankConv2d and mod.rank == 8
+        assert s.in_features == dense.weight[0].numel() and s.out_features == 16
+        saved += dense.weight.numel() - mod.weight_params
+    assert n_params(stock) - n_params(enc) == saved > 0
+    x = torch.randn(2, 64, 20, requires_grad=True)
+    lens = torch.tensor([64, 50])
+    out, olens, _ = enc(x, lens)
+    ref, rlens, _ = stock(x, lens)
+    assert out.shape == ref.shape and torch.equal(olens, rlens)
+    out.sum().backward()
+    assert all(p.grad is not None for p in enc.parameters())
+
+
+def test_full_rank_subsampling_conv_reproduces_the_dense_model():
+    torch.manual_seed(3)
+    stock = ConformerEncoder(20, **TINY)
+    torch.manual_seed(3)
+    ours = LowRankConformerEncoder(
+        20, rank_map={"default": 1.0, "groups": {"subsampling_conv": 1.0}}, **TINY
+    )
+    assert all(r is not None for r in ours.resolved_ranks.values())
+    torch.testing.assert_close(forward(ours), forward(stock), rtol=1e-4, atol=1e-4)
+
+
+def test_resolved_maps_saved_before_subsampling_conv_existed_still_load():
+    """Configs written by earlier releases list no ``embed.conv.2``: it stays dense."""
+    enc = LowRankConformerEncoder(20, **TINY)
+    resolved = enc.rank_map_config()["resolved"]
+    assert resolved["embed.conv.2"] == "dense"
+    old = {k: v for k, v in resolved.items() if k != "embed.conv.2"}
+    again = LowRankConformerEncoder(20, rank_map={"resolved": old}, **TINY)
+    again.load_state_dict(enc.state_dict())
+    torch.testing.assert_close(forward(again), forward(enc))
+    # other layers must still be listed
+    del old["encoders.0.self_attn.linear_q"]
+    with pytest.raises(ValueError, match=r"layers not listed \['encoders.0.self_attn.linear_q'\]"):
+        LowRankConformerEncoder(20, rank_map={"resolved": old}, **TINY)

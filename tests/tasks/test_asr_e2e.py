@@ -118,6 +118,17 @@ def test_convert_to_dense_runs_without_the_plugin_classes(trained, tmp_path):
     assert again["encoder_conf"]["rank_map"]["resolved"]
     with pytest.raises(ValueError, match="only 'conformer' converts"):
         to_lowrank("asr", cfg2, model2, tmp_path / "x", {"encoder": "lr_sms"})
+    # full-rank factors (subsampling convolution included) compute the dense model's function
+    full = {"default": 1.0, "groups": {"subsampling_conv": 1.0}}
+    cfg3, model3 = to_lowrank("asr", cfg_path, model_path, tmp_path / "full", {"encoder": full})
+    resolved = yaml.safe_load(cfg3.read_text())["encoder_conf"]["rank_map"]["resolved"]
+    assert resolved["embed.conv.2"] != "dense"
+    factorized, _ = ASRTask.build_model_from_file(cfg3, model3)
+    factorized.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(
+            factorized.encode(x, lens)[0], dense.encode(x, lens)[0], rtol=1e-4, atol=1e-4
+        )
 
 
 def test_print_config_shows_rank_map_defaults():
