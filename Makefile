@@ -16,7 +16,9 @@ endif
 CONSTRAINTS := constraints/py$(PYVER).txt
 STAMP := $(VENV)/.espnet_lowrank-installed
 DEB_PACKAGES := sctk espeak-ng ffmpeg fortunes fortunes-min wordnet-base
-PYTEST_ARGS ?=
+# one pytest worker per core; a test file's tests stay on one worker (module fixtures
+# such as a trained tiny model are built once); PYTEST_ARGS= runs serially
+PYTEST_ARGS ?= -n auto --dist loadfile
 DEMO_ARGS ?=
 
 .PHONY: test demo deb install lint clean

