@@ -118,6 +118,16 @@ class _Ranges:
 
 
 def _instrument(model: nn.Module, fact: Dict[str, str]) -> _Ranges:
+    """Ranges around the factorizable layers and the rest's regions of ``model``.
+
+    In-place activations (``nn.ReLU(inplace=True)`` after the subsampling convolutions
+    in ESPnet 202611) are switched off in the profiled model: the output of a module with
+    a full backward hook must not be modified in place. The model is the profile's own
+    dense copy and computes the same function.
+    """
+    for module in model.modules():
+        if getattr(module, "inplace", False) is True:
+            module.inplace = False
     ranges = _Ranges()
     compiled = [(cat, re.compile(rx)) for cat, rx in REST_REGIONS]
     for name, module in model.named_modules():

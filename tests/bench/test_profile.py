@@ -48,3 +48,25 @@ def test_profile_tiny_model_end_to_end():
         assert cats[name]["ms_per_step"] > 0, name
     assert 0 < rec["factorizable_share"] < 1
     assert 1 < rec["speedup"] <= rec["ceiling_all_factorizable_free"]
+
+
+def test_instrumented_step_survives_in_place_activations():
+    """ESPnet 202611's subsampling runs ReLU(inplace=True) on the output of the hooked
+    3x3 convolution; the profile's model must still train (and its function is unchanged)."""
+    torch = pytest.importorskip("torch")
+    size = models.ASR_SIZES["tiny"]
+    model = models.build_asr(size, "dense")
+    relus = [m for m in model.encoder.embed.conv if isinstance(m, torch.nn.ReLU)]
+    assert relus
+    for m in relus:
+        m.inplace = True
+    fact = profile.factorizable_layers(model)
+    assert fact["encoder.embed.conv.2"] == "subsampling_conv"
+    ranges = profile._instrument(model, fact)
+    try:
+        loss = model(**models.asr_batch(size))[0]
+        loss.backward()
+    finally:
+        ranges.close()
+    assert not any(m.inplace for m in relus)
+    assert model.encoder.embed.conv[2].weight.grad is not None
