@@ -162,27 +162,29 @@ class LowRankLinear(nn.Module):
         return F.linear(F.linear(x, self.V), self.U, self.bias)
 
     def _use_merged(self) -> bool:
-        if self.weight_params < self.merge_min_rho * self.dense_weight_params:
+        if torch.is_grad_enabled() and (self.U.requires_grad or self.V.requires_grad):
             return False
-        needs_grad = torch.is_grad_enabled() and (self.U.requires_grad or self.V.requires_grad)
-        return not needs_grad
+        return self.weight_params >= self.merge_min_rho * self.dense_weight_params
 
     def merged_weight(self) -> torch.Tensor:
         """The dense weight ``U V``, ``(out_features, in_features)``."""
         return self.U @ self.V
 
-    @torch.no_grad()
     def cached_merged_weight(self) -> torch.Tensor:
         """``U V`` computed once and reused until ``U`` or ``V`` change.
 
         Any in-place change of the factors (optimizer step, ``load_state_dict``,
-        ``copy_``) bumps their version counters, which invalidates the cache.
+        ``copy_``) bumps their version counters, which invalidates the cache. The
+        product is taken without autograd (no ``torch.no_grad`` decorator on the hit
+        path: at one token its overhead is a visible share of a small GEMM).
         """
-        key = (self.U._version, self.V._version, self.U.data_ptr(), self.V.data_ptr())
-        cache = getattr(self, "_merged_cache", None)
-        if cache is None or cache[0] != key or cache[1].device != self.U.device:
-            cache = (key, self.merged_weight())
-            self._merged_cache = cache
+        u, v = self.U, self.V
+        key = (u._version, v._version, u.data_ptr(), v.data_ptr())
+        cache = self.__dict__.get("_merged_cache")
+        if cache is None or cache[0] != key or cache[1].device != u.device:
+            with torch.no_grad():
+                cache = (key, u @ v)
+            self.__dict__["_merged_cache"] = cache
         return cache[1]
 
     # ------------------------------------------------------------ counting
