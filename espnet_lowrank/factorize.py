@@ -37,25 +37,27 @@ def factorize(
         dense = root.get_submodule(slot.name)
         if isinstance(dense, LowRankLinear):
             raise ValueError(f"{slot.name} is already factorized")
-        if init == "svd":
+        if slot.kind == "conv2d":
+            new = LowRankConv2d.from_conv(dense, rank, init=init)  # keeps the dense bias
+            if init != "svd":
+                new.reset_factors()
+        elif init == "svd":
             if slot.kind == "conv1x1":
                 new = LowRankPointwiseConv1d.from_conv(dense, rank, init=init)
-            elif slot.kind == "conv2d":
-                new = LowRankConv2d.from_conv(dense, rank, init=init)
             else:
                 new = LowRankLinear.from_linear(dense, rank, init=init)
         else:
             w = dense.weight
-            kw = dict(bias=slot.bias, init=init, device=w.device, dtype=w.dtype)
-            if slot.kind == "conv2d":
-                LowRankConv2d.check_conv2d(dense)
-                new = LowRankConv2d(
-                    dense.in_channels, dense.out_channels, dense.kernel_size, rank,
-                    stride=dense.stride, padding=dense.padding, **kw,
-                )  # fmt: skip
-            else:
-                cls = LowRankPointwiseConv1d if slot.kind == "conv1x1" else LowRankLinear
-                new = cls(slot.in_features, slot.out_features, rank, **kw)
+            cls = LowRankPointwiseConv1d if slot.kind == "conv1x1" else LowRankLinear
+            new = cls(
+                slot.in_features,
+                slot.out_features,
+                rank,
+                bias=slot.bias,
+                init=init,
+                device=w.device,
+                dtype=w.dtype,
+            )
             if slot.bias:
                 new.bias.data.copy_(dense.bias.data)
         new.train(dense.training)

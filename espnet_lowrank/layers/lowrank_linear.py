@@ -245,18 +245,20 @@ class LowRankLinear(nn.Module):
 
     def to_linear(self) -> nn.Linear:
         """The merged dense ``nn.Linear`` computing the same function."""
-        lin = nn.Linear(
-            self.in_features,
-            self.out_features,
-            bias=self.bias is not None,
-            device=self.U.device,
-            dtype=self.U.dtype,
-        )
-        with torch.no_grad():
-            lin.weight.copy_(self.merged_weight())
-            if self.bias is not None:
-                lin.bias.copy_(self.bias)
-        return lin
+        return self._filled(nn.Linear(self.in_features, self.out_features, **self._dense_kw()))
+
+    def _dense_kw(self) -> dict:
+        """``bias``, ``device``, ``dtype`` for the dense module this layer merges into."""
+        return {"bias": self.bias is not None, "device": self.U.device, "dtype": self.U.dtype}
+
+    @torch.no_grad()
+    def _filled(self, dense: nn.Module) -> nn.Module:
+        """``dense`` (a new ``nn.Linear`` / ``nn.ConvNd``) holding ``U V`` (reshaped to its
+        weight) and this layer's bias."""
+        dense.weight.copy_(self.merged_weight().view_as(dense.weight))
+        if self.bias is not None:
+            dense.bias.copy_(self.bias)
+        return dense
 
     def to_dense(self) -> nn.Module:
         """The merged dense module (``nn.Linear`` here) computing the same function."""
@@ -307,19 +309,8 @@ class LowRankPointwiseConv1d(LowRankLinear):
 
     def to_conv(self) -> nn.Conv1d:
         """The merged dense pointwise ``nn.Conv1d`` computing the same function."""
-        conv = nn.Conv1d(
-            self.in_features,
-            self.out_features,
-            kernel_size=1,
-            bias=self.bias is not None,
-            device=self.U.device,
-            dtype=self.U.dtype,
-        )
-        with torch.no_grad():
-            conv.weight.copy_(self.merged_weight()[:, :, None])
-            if self.bias is not None:
-                conv.bias.copy_(self.bias)
-        return conv
+        conv = nn.Conv1d(self.in_features, self.out_features, 1, **self._dense_kw())
+        return self._filled(conv)
 
     def to_dense(self) -> nn.Conv1d:
         """Alias of :meth:`to_conv` (what :func:`densify` calls)."""
@@ -333,8 +324,8 @@ class LowRankConv2d(LowRankLinear):
     ``(C_out, C_in kh kw)`` (each row a flattened filter); here ``W ≈ U V``, so the
     layer is a ``rank``-channel ``kh x kw`` convolution with filters ``V`` (same
     stride and padding as the dense one) followed by a 1x1 convolution ``U`` and the
-    bias. Weights and multiply-accumulates per output position fall from
-    ``C_out C_in kh kw`` to ``rank (C_in kh kw + C_out)``. Replaces the channel-mixing
+    bias. Weights and multiply-accumulates per output position (``flops_per_token``)
+    fall from ``C_out C_in kh kw`` to ``rank (C_in kh kw + C_out)``. Replaces the channel-mixing
     3x3 convolutions of ESPnet's ``Conv2dSubsampling`` (``embed.conv.2``), which the
     linears' rank map cannot otherwise reach. The initialisation modes and the
     cached merged kernel are those of :class:`LowRankLinear` with
@@ -388,10 +379,6 @@ class LowRankConv2d(LowRankLinear):
         y = F.conv2d(x, filters, None, self.stride, self.padding)
         return F.conv2d(y, self.U[:, :, None, None], self.bias)
 
-    def flops_per_token(self) -> int:
-        """Multiply-accumulates per output position: ``rank * (C_in kh kw + C_out)``."""
-        return self.weight_params
-
     @staticmethod
     def check_conv2d(conv: nn.Conv2d) -> None:
         """Raise unless ``conv`` is a plain (ungrouped, undilated, zero-padded) Conv2d."""
@@ -429,20 +416,10 @@ class LowRankConv2d(LowRankLinear):
     def to_conv(self) -> nn.Conv2d:
         """The merged dense ``nn.Conv2d`` computing the same function."""
         conv = nn.Conv2d(
-            self.in_channels,
-            self.out_features,
-            self.kernel_size,
-            stride=self.stride,
-            padding=self.padding,
-            bias=self.bias is not None,
-            device=self.U.device,
-            dtype=self.U.dtype,
-        )
-        with torch.no_grad():
-            conv.weight.copy_(self.merged_weight().view_as(conv.weight))
-            if self.bias is not None:
-                conv.bias.copy_(self.bias)
-        return conv
+            self.in_channels, self.out_features, self.kernel_size, stride=self.stride,
+            padding=self.padding, **self._dense_kw(),
+        )  # fmt: skip
+        return self._filled(conv)
 
     def to_dense(self) -> nn.Conv2d:
         """Alias of :meth:`to_conv` (what :func:`densify` calls)."""

@@ -241,3 +241,17 @@ def test_resolved_maps_saved_before_subsampling_conv_existed_still_load():
     del old["encoders.0.self_attn.linear_q"]
     with pytest.raises(ValueError, match=r"layers not listed \['encoders.0.self_attn.linear_q'\]"):
         LowRankConformerEncoder(20, rank_map={"resolved": old}, **TINY)
+
+
+def test_random_init_of_the_subsampling_conv_keeps_the_dense_bias():
+    torch.manual_seed(5)
+    stock = ConformerEncoder(20, **TINY)
+    torch.manual_seed(5)
+    enc = LowRankConformerEncoder(
+        20, rank_map={"init": "random", "groups": {"subsampling_conv": 0.5}}, **TINY
+    )
+    dense, conv = stock.embed.conv[2], enc.embed.conv[2]
+    assert conv.init == "random"
+    torch.testing.assert_close(conv.bias, dense.bias)
+    # drawn anew, not the truncated SVD of the dense kernel: U and V are not balanced
+    assert not torch.allclose(conv.U.norm(dim=0), conv.V.norm(dim=1), rtol=1e-3)
