@@ -20,6 +20,8 @@ DEB_PACKAGES := sctk espeak-ng ffmpeg fortunes fortunes-min wordnet-base
 # such as a trained tiny model are built once); PYTEST_ARGS= runs serially
 PYTEST_ARGS ?= -n auto --dist loadfile
 DEMO_ARGS ?=
+# free disk a new venv needs (KiB): 5.9 GB installed plus pip's downloads and build files
+VENV_NEEDS_KB ?= 8388608
 
 .PHONY: test demo deb install lint clean
 
@@ -34,6 +36,12 @@ install: $(STAMP)
 $(STAMP): setup.py $(CONSTRAINTS)
 	@test -n "$(PYVER)" || { echo "cannot run $(PYTHON)"; exit 1; }
 	@test -f $(CONSTRAINTS) || { echo "no tested pins for Python $(PYVER): $(CONSTRAINTS) is missing (supported: 3.11, 3.12)"; exit 1; }
+	@if [ ! -x $(VENV)/bin/python ]; then \
+	  free_kb=$$(df -Pk . | awk 'NR==2 {print $$4}'); \
+	  if [ "$$free_kb" -lt $(VENV_NEEDS_KB) ]; then \
+	    echo "not enough disk for $(VENV): a new venv needs about $$(( $(VENV_NEEDS_KB) / 1048576 )) GB free (torch's registry build with its CUDA libraries and ESPnet take 6 GB, pip's downloads the rest; VENV_NEEDS_KB sets the bound), $$(pwd) has $$(( free_kb / 1048576 )) GB"; exit 1; \
+	  fi; \
+	fi
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	# the venv's own pip (23.x): newer pips reject the metadata of ci_sdr (ESPnet 202511)
 	$(VENV)/bin/python -m pip install -c $(CONSTRAINTS) -e '.[dev,hub,av]' peft
