@@ -171,6 +171,34 @@ def test_inference_merges_only_near_break_even_and_invalidates_the_cache():
     assert layer.U.grad is not None and layer.V.grad is not None
 
 
+def test_parametrized_factors_are_followed_and_never_cached():
+    """Factors computed on access (parametrize) are read the usual way, each forward."""
+    from torch.nn.utils import parametrize
+
+    class Double(nn.Module):
+        def forward(self, u: torch.Tensor) -> torch.Tensor:
+            return 2.0 * u
+
+    torch.manual_seed(0)
+    layer = LowRankLinear(8, 6, rank=4)  # rho > 1: inference takes the merged path
+    parametrize.register_parametrization(layer, "U", Double())
+    x = torch.randn(3, 8)
+
+    def expected() -> torch.Tensor:
+        u = 2.0 * layer.parametrizations.U.original
+        return F.linear(F.linear(x, layer.V), u, layer.bias)
+
+    layer(x).sum().backward()  # training: the gradient reaches the original factor
+    assert layer.parametrizations.U.original.grad is not None
+    layer.eval()
+    with torch.no_grad():
+        assert layer._use_merged()
+        torch.testing.assert_close(layer(x), expected())
+        layer.parametrizations.U.original.add_(1.0)  # the source changes
+        torch.testing.assert_close(layer(x), expected())  # no stale product
+    assert "_merged_cache" not in layer.__dict__
+
+
 def test_merged_and_factorized_paths_agree():
     torch.manual_seed(0)
     for rank in (2, 6):
