@@ -52,7 +52,7 @@ else
     if ${ablations}; then
         asr_configs+=" conf/tuning/train_asr_attn012.yaml conf/tuning/train_asr_ffn05.yaml"
         asr_configs+=" conf/tuning/train_asr_uniform.yaml conf/tuning/train_asr_random_init.yaml"
-        asr_configs+=" conf/tuning/train_asr_lr_sms_conv.yaml"
+        asr_configs+=" conf/tuning/train_asr_lr_sms_conv.yaml conf/tuning/train_asr_lr_sms_conv075.yaml"
     fi
     # its rank map is written by the baseline's rank analysis (stage 8)
     ${suggested} && asr_configs+=" conf/tuning/train_asr_suggested.yaml"
