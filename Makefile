@@ -37,9 +37,9 @@ $(STAMP): setup.py $(CONSTRAINTS)
 	@test -n "$(PYVER)" || { echo "cannot run $(PYTHON)"; exit 1; }
 	@test -f $(CONSTRAINTS) || { echo "no tested pins for Python $(PYVER): $(CONSTRAINTS) is missing (supported: 3.11, 3.12)"; exit 1; }
 	@if [ ! -x $(VENV)/bin/python ]; then \
-	  free_kb=$$(df -Pk . | awk 'NR==2 {print $$4}'); \
+	  free_kb=$$(df -Pk $(dir $(abspath $(VENV))) | awk 'NR==2 {print $$4}'); \
 	  if [ "$$free_kb" -lt $(VENV_NEEDS_KB) ]; then \
-	    echo "not enough disk for $(VENV): a new venv needs about $$(( $(VENV_NEEDS_KB) / 1048576 )) GB free (torch's registry build with its CUDA libraries and ESPnet take 6 GB, pip's downloads the rest; VENV_NEEDS_KB sets the bound), $$(pwd) has $$(( free_kb / 1048576 )) GB"; exit 1; \
+	    echo "not enough disk for $(VENV): a new venv needs about $$(( $(VENV_NEEDS_KB) / 1048576 )) GB free (torch's registry build with its CUDA libraries and ESPnet take 6 GB, pip's downloads the rest; VENV_NEEDS_KB sets the bound), $(dir $(abspath $(VENV))) has $$(( free_kb / 1048576 )) GB"; exit 1; \
 	  fi; \
 	fi
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)

@@ -196,7 +196,8 @@ class LowRankLinear(nn.Module):
         """``U V`` computed once and reused until ``U`` or ``V`` change.
 
         Any in-place change of the factors (optimizer step, ``load_state_dict``,
-        ``copy_``) bumps their version counters, which invalidates the cache. The
+        ``copy_``) bumps their version counters, which invalidates the cache; factors
+        computed on access (``parametrize``) are multiplied anew at each call. The
         product is taken without autograd (no ``torch.no_grad`` decorator on the hit
         path: at one token its overhead is a visible share of a small GEMM).
         """
