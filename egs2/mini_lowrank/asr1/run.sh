@@ -4,6 +4,10 @@
 #                              (with LoRA LM rescoring of its N-best lists, stages 14-19)
 #   ./run.sh --ablations true  also the ablations of conf/tuning/ (after the two above)
 #   ./run.sh --suggested true  also a model with the rank map suggested by the rank analysis
+#   ./run.sh --lm_study true   only the low-rank FFN LM study (after ./run.sh): the LMs of
+#                              conf/tuning/train_lm_*.yaml for each of --lm_seeds (default
+#                              "1 2"), perplexity on dev/test/test_unseen, shallow fusion and
+#                              N-best rescoring of the LR-SMS model with each seed-1 LM
 #   ./run.sh --smoke true      CI: every stage on a tiny corpus with tiny models
 #   ./run.sh --asr_configs "conf/a.yaml ..."   only these models (local/side_by_side.sh
 #                              trains the two default models at once, one thread each)
@@ -14,17 +18,21 @@ set -euo pipefail
 smoke=false
 ablations=false
 suggested=false
+lm_study=false
+lm_seeds="1 2"
 asr_configs_override=""  # e.g. "conf/train_asr_lr_sms.yaml": train only these
 while [ $# -ge 2 ]; do
     case "$1" in
         --smoke) smoke=$2; shift 2 ;;
         --ablations) ablations=$2; shift 2 ;;
         --suggested) suggested=$2; shift 2 ;;
+        --lm_study) lm_study=$2; shift 2 ;;
+        --lm_seeds) lm_seeds=$2; shift 2 ;;
         --asr_configs) asr_configs_override=$2; shift 2 ;;
         *) break ;;
     esac
 done
-for flag in smoke ablations suggested; do
+for flag in smoke ablations suggested lm_study; do
     case "${!flag}" in
         true | false) ;;
         *) echo "$0: --${flag} must be true or false, not '${!flag}'" >&2; exit 2 ;;
@@ -68,6 +76,34 @@ else
     inference_config=conf/decode_asr.yaml
 fi
 [ -n "${asr_configs_override}" ] && asr_configs=${asr_configs_override}
+if ${lm_study}; then
+    ${smoke} && { echo "$0: --lm_study needs the full corpus, not --smoke true" >&2; exit 2; }
+    asr_configs=""  # the study reuses the LR-SMS model and its N-best lists
+fi
+# asr.sh's --python also runs this script's own tool calls
+python=python3
+args=("$@")
+for ((i = 0; i + 1 < ${#args[@]}; i++)); do [ "${args[i]}" = --python ] && python=${args[i + 1]}; done
+
+asr() {  # asr.sh with this recipe's settings; later options win
+    ../../TEMPLATE/asr1/asr.sh \
+        --lang en \
+        --train_set "${train_set}" \
+        --valid_set "${valid_set}" \
+        --test_sets "${test_sets}" \
+        --local_data_opts "${local_data_opts}" \
+        --token_type "${token_type}" \
+        --nbpe "${nbpe}" \
+        --nj "${nj}" \
+        --inference_nj "${inference_nj}" \
+        --lm_config "${lm_config}" \
+        --lm_train_text "data/lm_indomain/text dump/raw/${train_set}/text" \
+        --inference_config "${inference_config}" \
+        --use_lm "${use_lm}" \
+        --nbest 10 \
+        --skip_upload true \
+        "$@"
+}
 
 for asr_config in ${asr_configs}; do
     model_opts=()
@@ -85,23 +121,51 @@ for asr_config in ${asr_configs}; do
             --lm_general_text data/lm_general/text --lm_indomain_text data/lm_indomain/text
             --lora_config_dir conf/lora)
     fi
-    ../../TEMPLATE/asr1/asr.sh \
-        --lang en \
-        --train_set "${train_set}" \
-        --valid_set "${valid_set}" \
-        --test_sets "${test_sets}" \
-        --local_data_opts "${local_data_opts}" \
-        --token_type "${token_type}" \
-        --nbpe "${nbpe}" \
-        --nj "${nj}" \
-        --inference_nj "${inference_nj}" \
-        --asr_config "${asr_config}" \
-        --lm_config "${lm_config}" \
-        --lm_train_text "data/lm_indomain/text dump/raw/${train_set}/text" \
-        --inference_config "${inference_config}" \
-        --use_lm "${use_lm}" \
-        --nbest 10 \
-        --skip_upload true \
-        "${model_opts[@]}" \
-        "$@"
+    asr --asr_config "${asr_config}" "${model_opts[@]}" "$@"
 done
+
+if ${lm_study}; then
+    # Low-rank FFN LMs (arXiv 2407.09835) against a dense one: stages 4-6 per LM and seed
+    # (the seed is in the experiment name), perplexity of every evaluation set; then the
+    # LR-SMS model decoded with each seed-1 LM by shallow fusion (stage 9-10) and its
+    # 10-best lists rescored by it (lambda, beta tuned on dev)
+    lm_study_configs="conf/tuning/train_lm_dense.yaml conf/tuning/train_lm_ffn_r2.yaml"
+    lm_study_configs+=" conf/tuning/train_lm_ffn_r4.yaml conf/tuning/train_lm_wide_ffn_r4.yaml"
+    seed1=${lm_seeds%% *}
+    lm_asr_exp=exp/asr_train_asr_lr_sms_raw_en_${token_type}${nbpe}
+    lm_systems=()
+    lm_asr_ready() {
+        [ -f "${lm_asr_exp}/rescoring/nbest10/${valid_set}/.done" ] && return 0
+        echo "$0: --lm_study: ${lm_asr_exp} has no 10-best lists yet; run ./run.sh first (the LMs are trained, the decoding waits)" >&2
+        return 1
+    }
+    for seed in ${lm_seeds}; do  # every LM of one seed before the next seed
+        for lm_study_config in ${lm_study_configs}; do
+            name=$(basename "${lm_study_config}" .yaml)
+            lm_opts=(--use_lm true --lm_config "${lm_study_config}"
+                --lm_tag "${name}_seed${seed}_en_${token_type}${nbpe}" --lm_args "--seed ${seed}")
+            for ppl_set in ${valid_set} ${test_sets}; do
+                asr --asr_config conf/train_asr_lr_sms.yaml "${lm_opts[@]}" \
+                    --stage 4 --stop_stage 6 --lm_test_text "dump/raw/${ppl_set}/text" "$@"
+            done
+        done
+    done
+    lm_asr_ready || exit 1
+    for lm_study_config in ${lm_study_configs}; do
+        name=$(basename "${lm_study_config}" .yaml)
+        lm_exp=exp/lm_${name}_seed${seed1}_en_${token_type}${nbpe}
+        lm_systems+=(--system "${name}=${lm_exp}/config.yaml,${lm_exp}/valid.loss.ave.pth")
+        asr --asr_config conf/train_asr_lr_sms.yaml --use_lm true --lm_config "${lm_study_config}" \
+            --lm_tag "${name}_seed${seed1}_en_${token_type}${nbpe}" \
+            --inference_config conf/tuning/decode_asr_lm.yaml --stage 9 --stop_stage 10 "$@"
+    done
+    out=${lm_asr_exp}/rescoring_lm_study
+    if [ ! -f "${out}/.done" ]; then
+        mkdir -p "${out}"
+        ${python} -m espnet_lowrank.bin.lora_rescoring rescore "${lm_systems[@]}" \
+            --nbest_root "${lm_asr_exp}/rescoring/nbest10" --ref_root dump/raw \
+            --dev_set "${valid_set}" --test_sets ${valid_set} ${test_sets} --out_root "${out}" \
+            --nbest 10 --device cpu 2>&1 | tee "${out}/rescore.log"
+        touch "${out}/.done"
+    fi
+fi
