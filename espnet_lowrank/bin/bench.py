@@ -1,6 +1,6 @@
 """Side-by-side benchmarks, low-rank vs dense, measured interleaved in one run.
 
-    python -m espnet_lowrank.bin.bench {layer,train,decode,lm,profile} \
+    python -m espnet_lowrank.bin.bench {layer,train,decode,lm,lm_width,profile} \
         [--quick] [--device cpu|cuda] [--threads N] [--repeats K] --json OUT
 
 Prints a Markdown table (and, for ``layer``, the missed targets with reasons) and
@@ -16,7 +16,7 @@ from typing import List, Optional
 from espnet_lowrank.bench import report
 from espnet_lowrank.bench.timing import pin_threads
 
-COMMANDS = ("layer", "train", "decode", "lm", "profile")
+COMMANDS = ("layer", "train", "decode", "lm", "lm_width", "profile")
 
 
 def _sizes(value: Optional[str], quick: bool, default: List[str], known) -> List[str]:
@@ -75,9 +75,18 @@ def get_parser() -> argparse.ArgumentParser:
         "tiny, quick, mini, librispeech; default mini,librispeech (--quick: quick)",
     )
     p.add_argument("--shapes", default=None, help="layer: IN x OUT list, e.g. 512x512,512x2048")
-    p.add_argument("--ratios", default=None, help="layer: rank ratios of min(in,out)")
+    p.add_argument(
+        "--ratios", default=None, help="layer: rank ratios of min(in,out); lm_width: FFN rank / d"
+    )
+    p.add_argument(
+        "--widths",
+        default=None,
+        help="lm_width: model widths d (FFN 4d), default 256,512,1024,1536,2048 (--quick: 64,128)",
+    )
     p.add_argument("--tokens", default=None, help="layer: token counts, e.g. 1,16,256,4096")
-    p.add_argument("--batch", type=int, default=None, help="ASR benches: batch size override")
+    p.add_argument(
+        "--batch", type=int, default=None, help="ASR benches, lm_width: batch size override"
+    )
     p.add_argument(
         "--seconds", type=float, default=None, help="ASR benches: utterance seconds override"
     )
@@ -176,6 +185,23 @@ def main(argv=None) -> List[dict]:
             sizes, measure_memory=not args.no_memory, threads=args.threads, **extra, **common
         )
         text = _step_table(records, mod.COLUMNS)
+    elif args.command == "lm_width":
+        from espnet_lowrank.bench import lm_width
+
+        widths = _numbers(args.widths, int, "--widths") if args.widths else (
+            [64, 128] if args.quick else [256, 512, 1024, 1536, 2048]
+        )  # fmt: skip
+        ratios = _numbers(args.ratios, float, "--ratios") if args.ratios else [0.5, 0.25]
+        records = lm_width.run(
+            widths,
+            ratios,
+            layers=2 if args.quick else 4,
+            batch=args.batch or 4,
+            length=32 if args.quick else 128,
+            vocab=500 if args.quick else 5000,
+            **common,
+        )
+        text = report.markdown_table(records, lm_width.COLUMNS)
     elif args.command == "decode":
         from espnet_lowrank.bench import decode, models
 
