@@ -100,6 +100,14 @@ def get_parser() -> argparse.ArgumentParser:
     n.add_argument("--seeds", type=int, nargs="+", default=[0])
     n.add_argument("--mode", nargs="+", choices=MODES, default=list(MODES))
     n.add_argument("--ignore_stress", action="store_true")
+    n.add_argument(
+        "--common_lm_weight",
+        type=float,
+        default=None,
+        help="also NPRR at this LM weight for every system (beta re-tuned on dev)",
+    )
+    n.add_argument("--dev_set", default=None, help="with --common_lm_weight: tunes beta")
+    n.add_argument("--length_bonus_grid", default="-1:2:0.5", help="start:stop:step or a,b,c")
 
     t = sub.add_parser("report", help="Markdown table of every system")
     t.add_argument("--nbest_root", required=True)
@@ -110,6 +118,8 @@ def get_parser() -> argparse.ArgumentParser:
     t.add_argument("--base", required=True, help="system name of the unadapted LM")
     t.add_argument("--strategy", action="append", default=[],
                    help="NAME=LORA_EXP_DIR (holds lora_ranks.yaml), in row order")  # fmt: skip
+    t.add_argument("--full_finetune", default=None,
+                   help="system name of the fully fine-tuned base LM (a last row)")  # fmt: skip
     t.add_argument("--nbest", type=int, required=True)
     t.add_argument("--out", required=True, help="output Markdown file")
     return parser
@@ -152,7 +162,7 @@ def main(argv=None):
         strategies = {k: v[0] for k, v in parse_pairs(args.strategy, "--strategy", 1).items()}
         text = build_report(
             args.nbest_root, args.ref_root, args.out_root, args.dev_set, args.test_sets,
-            args.base, strategies, args.nbest,
+            args.base, strategies, args.nbest, args.full_finetune,
         )  # fmt: skip
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text, encoding="utf-8")
@@ -163,6 +173,8 @@ def main(argv=None):
 
     systems = parse_pairs(args.system, "--system", 2)
     if args.command == "nprr":
+        if args.common_lm_weight is not None and args.dev_set is None:
+            raise SystemExit("--common_lm_weight needs --dev_set (its length bonus is tuned there)")
         table = cmudict_table(vocab_words(args.vocab), args.ignore_stress)
         logging.info(f"homophone table: {len(table)} words of {args.vocab}")
     results = {}
@@ -178,7 +190,8 @@ def main(argv=None):
         else:
             results[name] = nprr_sets(
                 scorer, args.nbest_root, args.ref_root, args.test_sets, out, table,
-                args.p, args.seeds, args.mode, args.nbest,
+                args.p, args.seeds, args.mode, args.nbest, args.common_lm_weight,
+                args.dev_set, parse_grid(args.length_bonus_grid),
             )  # fmt: skip
     return results
 

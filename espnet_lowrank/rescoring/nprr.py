@@ -16,11 +16,15 @@ the hypotheses ``S`` selects, against the clean references ``R``::
 NPRR is the relative WER degradation caused by the perturbation: 0 means the
 rescorer is unaffected, 0.25 means 25% relative more errors; lower is more
 robust. Both WERs come from the same LM and the same weights. It is undefined
-when ``WER_clean = 0`` (an error is raised).
+when ``WER_clean = 0`` (an error is raised). Its spread over perturbation seeds is
+the sample standard deviation of the per-seed values
+``NPRR_m,k = (WER(R, S(P_m(L; p, s_k))) - WER_clean) / WER_clean`` (whose mean is
+``NPRR_m``); it is 0 for a single seed.
 """
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from typing import List, Mapping, Sequence
 
@@ -44,13 +48,15 @@ def nprr(wer_clean: float, wer_perturbed: float) -> float:
 
 @dataclass
 class NPRRResult:
-    """Clean and perturbed WERs (fractions), per-seed WERs and the NPRR."""
+    """Clean and perturbed WERs (fractions), per-seed WERs, the NPRR and its spread."""
 
     mode: str
     wer_clean: float
     wer_perturbed: float
     wer_per_seed: List[float]
     nprr: float
+    nprr_per_seed: List[float]
+    nprr_std: float
 
 
 def evaluate(
@@ -77,4 +83,6 @@ def evaluate(
         corpus_wer(refs, rescored_texts(s, lm_weight, length_bonus), "perturbed") for s in perturbed
     ]
     w_pert = sum(per_seed) / len(per_seed)
-    return NPRRResult(mode, w_clean, w_pert, per_seed, nprr(w_clean, w_pert))
+    each = [nprr(w_clean, w) for w in per_seed]
+    std = statistics.stdev(each) if len(each) > 1 else 0.0
+    return NPRRResult(mode, w_clean, w_pert, per_seed, nprr(w_clean, w_pert), each, std)

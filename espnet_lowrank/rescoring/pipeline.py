@@ -7,7 +7,8 @@ Layout (``nbest_root`` as written by the driver's N-best decoding)::
     <out_dir>/rescore_weights.yaml             lm_weight, length_bonus (tuned on dev)
     <out_dir>/<set>/1best_recog/...            rescored 1-best (ESPnet layout)
     <out_dir>/<set>/rescore_result.yaml        WERs: 1-best, rescored, oracle
-    <out_dir>/<set>/nprr.yaml                  NPRR per perturbation mode
+    <out_dir>/<set>/nprr.yaml                  NPRR per perturbation mode (at the tuned
+                                               weights; under ``common``: at a common λ)
     <out_dir>/lm_scores.json                   LM score of every rescored text (same LM)
 """
 
@@ -164,7 +165,7 @@ def nprr_report(
 
     Returns:
         ``{lm_weight, length_bonus, p, seeds, homophone_words, <mode>: {wer_clean,
-        wer_perturbed, wer_per_seed, nprr}}``.
+        wer_perturbed, wer_per_seed, nprr, nprr_per_seed, nprr_std}}``.
     """
     if not table:
         raise ValueError("the homophone table is empty for this vocabulary: nothing to perturb")
@@ -202,23 +203,49 @@ def nprr_sets(
     seeds: Sequence[int],
     modes: Sequence[str],
     nbest: Optional[int] = None,
+    common_lm_weight: Optional[float] = None,
+    dev_set: Optional[str] = None,
+    length_bonuses: Sequence[float] = (),
 ) -> Dict[str, dict]:
     """NPRR on every test set with the weights (and length unit) in
     ``<out_dir>/rescore_weights.yaml``, tuned on clean dev by ``rescore_sets``;
-    writes ``<out_dir>/<set>/nprr.yaml``."""
+    writes ``<out_dir>/<set>/nprr.yaml``.
+
+    With ``common_lm_weight``, also at that LM weight for every system (its length
+    bonus re-tuned on clean ``dev_set`` over ``length_bonuses`` at that weight), under
+    the key ``common``: a system whose tuned weight is 0 is otherwise scored without
+    its LM, and its NPRR counts only the perturbed words the decoder scores see.
+    """
     out_dir = Path(out_dir)
     weights = out_dir / WEIGHTS
     if not weights.is_file():
         raise FileNotFoundError(f"{weights} does not exist: run the rescoring first")
+    if common_lm_weight is not None and (dev_set is None or not length_bonuses):
+        raise ValueError("common_lm_weight needs dev_set and length_bonuses (to tune beta)")
     lw, lb = load_weights(weights)
     length_unit = yaml.safe_load(weights.read_text(encoding="utf-8")).get("length_unit", "word")
     if (out_dir / LM_CACHE).is_file():  # the clean lists were scored by rescore_sets
         n = scorer.load_cache(out_dir / LM_CACHE)
         logging.info(f"{out_dir.name}: reusing {n} LM scores from {out_dir / LM_CACHE}")
+    common_lb = None
+    if common_lm_weight is not None:
+        nb, refs = _set_data(Path(nbest_root), Path(ref_root), dev_set, nbest)
+        grid = grid_search(score_nbest(nb, scorer, length_unit), refs, [common_lm_weight],
+                           length_bonuses)  # fmt: skip
+        common_lb = grid.length_bonus
+        logging.info(
+            f"{out_dir.name}: common lm_weight={common_lm_weight}: length_bonus={common_lb} "
+            f"tuned on {dev_set} (WER {grid.wer:.4f})"
+        )
     results = {}
     for dset in test_sets:
         nb, refs = _set_data(Path(nbest_root), Path(ref_root), dset, nbest)
         res = nprr_report(scorer, nb, refs, table, lw, lb, p, seeds, modes, length_unit)
+        if common_lm_weight is not None:
+            res["common"] = nprr_report(
+                scorer, nb, refs, table, common_lm_weight, common_lb, p, seeds, modes, length_unit
+            )
+            res["common"]["tuned_on"] = dev_set
         (out_dir / dset).mkdir(parents=True, exist_ok=True)
         (out_dir / dset / NPRR).write_text(yaml.safe_dump(res, sort_keys=False), encoding="utf-8")
         results[dset] = res

@@ -9,8 +9,9 @@ Read (as written by ``rescoring.pipeline`` and the LoRA trainer)::
     <rescore_root>/<system>/<test set>/nprr.yaml
     <lora exp>/lora_ranks.yaml                     final ranks and parameter counts
 
-Rows: ``no rescoring`` (the decoder's 1-best), the unadapted base LM and one row
-per LoRA strategy, for dev and each test set. Relative WER reduction is
+Rows: ``no rescoring`` (the decoder's 1-best), the unadapted base LM, one row
+per LoRA strategy and, when it was trained, the full fine-tuning of the base LM
+(every weight trainable), for dev and each test set. Relative WER reduction is
 ``(WER_ref - WER) / WER_ref`` in percent (positive: fewer errors than the
 reference row). A missing input file is an error naming it.
 """
@@ -44,7 +45,12 @@ class SystemResult:
     base_params: Optional[int] = None
     lm_weight: Optional[float] = None
     length_bonus: Optional[float] = None
-    nprr: Dict[str, Dict[str, float]] = field(default_factory=dict)
+    #: ``{set: {mode: (mean, std or None)}}`` at the tuned weights
+    nprr: Dict[str, Dict[str, tuple]] = field(default_factory=dict)
+    #: the same at the common LM weight (``nprr --common_lm_weight``), if it was run
+    nprr_common: Dict[str, Dict[str, tuple]] = field(default_factory=dict)
+    #: ``{set: (lm_weight, clean WER)}`` at the common LM weight
+    wer_common: Dict[str, tuple] = field(default_factory=dict)
 
 
 def _load_yaml(path: Path) -> dict:
@@ -99,7 +105,13 @@ def lm_system(
     for dset in test_sets:
         path = system_dir / dset / NPRR
         data = _load_yaml(path)
-        res.nprr[dset] = {m: float(_get(data, [m, "nprr"], path)) for m in MODES}
+        res.nprr[dset] = _nprr_modes(data, path)
+        if "common" in data:
+            res.nprr_common[dset] = _nprr_modes(data["common"], path)
+            res.wer_common[dset] = (
+                float(_get(data, ["common", "lm_weight"], path)),
+                float(_get(data, ["common", MODES[0], "wer_clean"], path)),
+            )
     if lora_exp is not None:
         path = lora_exp / "lora_ranks.yaml"
         ranks = _load_yaml(path)
@@ -107,6 +119,22 @@ def lm_system(
         res.budget = int(_get(ranks, ["vanilla_budget"], path))
         res.base_params = int(_get(ranks, ["params", "base"], path))
     return res
+
+
+def _nprr_modes(data: Mapping, path: Path) -> Dict[str, tuple]:
+    """``{mode: (NPRR, its std over seeds or None)}`` of one ``nprr.yaml`` block."""
+    out = {}
+    for m in MODES:
+        std = data.get(m, {}).get("nprr_std") if isinstance(data.get(m), Mapping) else None
+        out[m] = (float(_get(data, [m, "nprr"], path)), None if std is None else float(std))
+    return out
+
+
+def _fmt_nprr(value: Optional[tuple]) -> str:
+    if value is None:
+        return NA
+    mean, std = value
+    return f"{mean:.3f}" if std is None else f"{mean:.3f} ± {std:.3f}"
 
 
 def _pct(x: Optional[float], digits: int = 2) -> str:
@@ -163,8 +191,15 @@ def render(
     )
     lines.append(
         "- NPRR: relative WER increase when homophones replace words of the 1-best / of "
-        "every hypothesis (see docs/rescoring.md); lower is more robust."
+        "every hypothesis (see docs/rescoring.md), mean ± standard deviation over the "
+        "perturbation seeds; lower is more robust."
     )
+    common = sorted({w for r in rows for w, _ in r.wer_common.values()})
+    if common:
+        lines.append(
+            f"- @λ={'/'.join(f'{w:g}' for w in common)}: every LM at that one weight (β re-tuned "
+            f"on {dev_set}), so a system whose tuned λ is 0 is still scored with its LM."
+        )
     head = [
         "dataset",
         "system",
@@ -177,6 +212,8 @@ def render(
         "NPRR 1-best",
         "NPRR N-best",
     ]
+    if common:
+        head += ["WER % @λ", "NPRR 1-best @λ", "NPRR N-best @λ"]
     lines += ["", "|" + "|".join(head) + "|", "|" + "|".join(["---"] * len(head)) + "|"]
     for dset in sets:
         for r in rows:
@@ -199,9 +236,17 @@ def render(
                 _pct(r.wer[dset]),
                 NA if r is none else _pct(vs_none, 1),
                 NA if r in (none, base) else _pct(vs_base, 1),
-                NA if "1best" not in nprr else f"{nprr['1best']:.3f}",
-                NA if "nbest" not in nprr else f"{nprr['nbest']:.3f}",
+                _fmt_nprr(nprr.get("1best")),
+                _fmt_nprr(nprr.get("nbest")),
             ]
+            if common:
+                at = r.nprr_common.get(dset, {})
+                wc = r.wer_common.get(dset)
+                cells += [
+                    NA if wc is None else _pct(wc[1]),
+                    _fmt_nprr(at.get("1best")),
+                    _fmt_nprr(at.get("nbest")),
+                ]
             lines.append("|" + "|".join(cells) + "|")
     return "\n".join(lines) + "\n"
 
@@ -215,12 +260,15 @@ def build_report(
     base_name: str,
     strategies: Mapping[str, Path | str],
     nbest: int,
+    full_finetune: Optional[str] = None,
 ) -> str:
     """Collect every system's results and render the table.
 
     Args:
         strategies: ``{strategy: LoRA exp dir}`` (holding ``lora_ranks.yaml``), in
             row order.
+        full_finetune: system name of the fully fine-tuned base LM (last row; its
+            trainable parameters are the base LM's), or ``None``.
     """
     nbest_root, ref_root, rescore_root = Path(nbest_root), Path(ref_root), Path(rescore_root)
     tests = [t for t in test_sets if t != dev_set]
@@ -229,4 +277,15 @@ def build_report(
     rows: List[SystemResult] = [none, lm_system(base_name, rescore_root / base_name, sets, tests)]
     for name, exp in strategies.items():
         rows.append(lm_system(name, rescore_root / name, sets, tests, Path(exp)))
+    if full_finetune is not None:
+        full = lm_system(full_finetune, rescore_root / full_finetune, sets, tests)
+        full.base_params = next((r.base_params for r in rows if r.base_params), None)
+        if full.base_params is None:
+            raise ValueError(
+                f"{full_finetune!r}: its trainable parameters are the base LM's, which only a "
+                "LoRA strategy's lora_ranks.yaml records: give at least one --strategy"
+            )
+        full.adapter_params = full.base_params
+        full.budget = next((r.budget for r in rows if r.budget), None)
+        rows.append(full)
     return render(rows, oracle, dev_set, test_sets, nbest, base_name)

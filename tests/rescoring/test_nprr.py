@@ -57,5 +57,10 @@ def test_nprr_averages_seeds():
     res = evaluate(clean, [p1, clean], REFS, 1.0, 0.0, "1best")
     assert res.wer_per_seed == pytest.approx([2 / 8, 1 / 8])
     assert res.nprr == pytest.approx(((1.5 / 8) - (1 / 8)) / (1 / 8))
+    # per seed: (2/8 - 1/8) / (1/8) = 1 and 0; their mean is the NPRR, their spread the std
+    assert res.nprr_per_seed == pytest.approx([1.0, 0.0])
+    assert sum(res.nprr_per_seed) / 2 == pytest.approx(res.nprr)
+    assert res.nprr_std == pytest.approx(2**-0.5)
+    assert evaluate(clean, [p1], REFS, 1.0, 0.0, "1best").nprr_std == 0.0
     with pytest.raises(ValueError, match="at least one"):
         evaluate(clean, [], REFS, 1.0, 0.0, "1best")

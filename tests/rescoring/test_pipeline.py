@@ -89,3 +89,27 @@ def test_nprr_sets_uses_the_tuned_weights(word_lm, layout):
         nprr_report(
             scorer, read_nbest([layout / "nbest/test"]), _refs("test"), {}, 0, 0, 1, [0], ["1best"]
         )
+
+
+def test_nprr_sets_at_a_common_lm_weight(word_lm, layout):
+    """With common_lm_weight: the same NPRR at that weight, beta re-tuned on clean dev."""
+    scorer = LMScorer.from_files(*word_lm)
+    out = layout / "out" / "base"
+    rescore_sets(scorer, layout / "nbest", layout / "refs", "dev", ["test"], out, *GRID)
+    table = build_table({"two": [["T", "UW1"]], "too": [["T", "UW1"]], "to": [["T", "UW1"]]})
+    args = (scorer, layout / "nbest", layout / "refs", ["test"], out, table, 1.0, [0, 1],
+            ["1best", "nbest"])  # fmt: skip
+    with pytest.raises(ValueError, match="dev_set and length_bonuses"):
+        nprr_sets(*args, common_lm_weight=0.7)
+    res = nprr_sets(*args, common_lm_weight=0.7, dev_set="dev", length_bonuses=GRID[1])
+    beta = grid_search(score_nbest(read_nbest([layout / "nbest/dev"]), scorer), _refs("dev"),
+                       [0.7], GRID[1]).length_bonus  # fmt: skip
+    direct = nprr_report(
+        scorer, read_nbest([layout / "nbest/test"]), _refs("test"), table,
+        0.7, beta, 1.0, [0, 1], ["1best", "nbest"],
+    )  # fmt: skip
+    common = res["test"].pop("common")
+    assert common.pop("tuned_on") == "dev"
+    assert common == direct
+    tuned = yaml.safe_load((out / "rescore_weights.yaml").read_text())
+    assert res["test"]["lm_weight"] == tuned["lm_weight"]  # the main block keeps the tuned one

@@ -88,3 +88,36 @@ def test_missing_inputs_are_named(layout):
     _dump(layout / "rescoring/mixed/test/nprr.yaml", {"1best": {"nprr": 0.1}})
     with pytest.raises(KeyError, match="nbest.nprr"):
         _report(layout)
+
+
+def test_nprr_spread_and_common_weight_columns(layout):
+    """nprr.yaml with seeds' std and a ``common`` block: mean ± std, and the @λ columns."""
+    for i, name in enumerate(WER):
+        block = {"1best": {"nprr": 0.1 + i, "nprr_std": 0.01, "wer_clean": 0.4},
+                 "nbest": {"nprr": 0.2 + i, "nprr_std": 0.02, "wer_clean": 0.4}}  # fmt: skip
+        _dump(layout / "rescoring" / name / "test/nprr.yaml",
+              {**block, "common": {**block, "lm_weight": 0.5}})  # fmt: skip
+    text = _report(layout)
+    assert "@λ=0.5: every LM at that one weight" in text
+    rows = [line.split("|")[1:-1] for line in text.splitlines() if line.startswith("|")]
+    assert rows[0][-3:] == ["WER % @λ", "NPRR 1-best @λ", "NPRR N-best @λ"]
+    cell = {(r[0], r[1]): r for r in rows[2:]}
+    assert cell["test", "base"][8:] == ["0.100 ± 0.010", "0.200 ± 0.020", "40.00",
+                                        "0.100 ± 0.010", "0.200 ± 0.020"]  # fmt: skip
+    assert cell["test", "no rescoring"][-3:] == ["n/a"] * 3
+
+
+def test_full_finetuning_row(layout):
+    """The fully fine-tuned LM is the last row; its trainable parameters are the base LM's."""
+    sysdir = layout / "rescoring" / "full"
+    _dump(sysdir / "rescore_weights.yaml", dict(lm_weight=0.3, length_bonus=0.0))
+    for dset, w in (("dev", 0.0), ("test", 0.25)):
+        _dump(sysdir / dset / "rescore_result.yaml", dict(wer_rescored=w))
+    _dump(sysdir / "test/nprr.yaml", {"1best": {"nprr": 0.5}, "nbest": {"nprr": 0.6}})
+    text = _report(layout, full_finetune="full")
+    rows = [line.split("|")[1:-1] for line in text.splitlines() if line.startswith("|")][2:]
+    assert [r[1] for r in rows if r[0] == "test"][-1] == "full"
+    full = {(r[0], r[1]): r for r in rows}["test", "full"]
+    assert full[2] == "12,345 (15.43×)" and full[5] == "25.00" and full[7] == "37.5"
+    with pytest.raises(ValueError, match="at least one --strategy"):
+        _report(layout, full_finetune="full", strategies={})

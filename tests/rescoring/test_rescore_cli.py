@@ -135,6 +135,7 @@ def test_nprr_cli(word_lm, nbest_dir, tmp_path):
         r = res[mode]
         assert r["nprr"] == pytest.approx((r["wer_perturbed"] - r["wer_clean"]) / r["wer_clean"])
         assert len(r["wer_per_seed"]) == 2
+        assert r["nprr_std"] >= 0 and len(r["nprr_per_seed"]) == 2
     # word LM: homophones restricted to its token list (to/two/too but not sea/see)
     pert = read_nbest([tmp_path / "pert" / "nbest_seed0"])
     assert pert["u3"][0].text == "see the sea"
