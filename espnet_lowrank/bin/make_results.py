@@ -5,7 +5,9 @@ Example::
     python -m espnet_lowrank.bin.make_results --exp-dir exp --out RESULTS.md
 
 Reads ``exp/<asr_tag>/decode_*/<test_set>/score_{wer,cer,ter}/result.txt`` and the
-optional ``exp/<asr_tag>/model_info.json`` (see ``espnet_lowrank.scoring.model_info``).
+optional ``exp/<asr_tag>/model_info.json`` (see ``espnet_lowrank.scoring.model_info``),
+and adds the LM study (``./run.sh --lm_study true``; ``espnet_lowrank.scoring.lm_study``)
+when its experiments are there.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+from espnet_lowrank.scoring import lm_study
 from espnet_lowrank.scoring.results_md import collect, environment, render_results
 
 
@@ -38,6 +41,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             "python -m espnet_lowrank.bin.make_results",
             None if args.out == "-" else Path(args.out).resolve().parent,
         )
+        study = lm_study.render(args.exp_dir)
+        if study:
+            text += "\n" + "\n".join(study)
     except (FileNotFoundError, ValueError) as e:
         print(f"make_results: error: {e}", file=sys.stderr)
         return 1
