@@ -34,19 +34,21 @@ def test_config_builds_with_matched_final_budget(path):
 
 
 MINI_CONF = Path(__file__).resolve().parents[2] / "egs2" / "mini_lowrank" / "asr1" / "conf"
+LS_CONF = MINI_CONF.parents[2] / "librispeech_lowrank" / "asr1" / "conf"
 MINI = [
     (MINI_CONF / "train_lm_general.yaml", sorted((MINI_CONF / "lora").glob("*.yaml"))),
     (MINI_CONF / "train_lm_general_smoke.yaml", sorted((MINI_CONF / "lora/smoke").glob("*.yaml"))),
+    (LS_CONF / "train_lm_general.yaml", sorted((LS_CONF / "lora").glob("*.yaml"))),
 ]
 
 
 @pytest.mark.parametrize(
     "lm_config,path",
     [(lm, p) for lm, paths in MINI for p in paths],
-    ids=lambda p: str(p.relative_to(MINI_CONF)),
+    ids=lambda p: str(p.relative_to(MINI_CONF.parents[2])),
 )
-def test_mini_recipe_configs_match_the_vanilla_budget_on_their_base_lm(lm_config, path):
-    """The mini recipe's LoRA configs on the base LM they adapt (stage 16)."""
+def test_recipe_configs_match_the_vanilla_budget_on_their_base_lm(lm_config, path):
+    """The mini and LibriSpeech recipes' LoRA configs on the base LM they adapt (stage 16)."""
     from espnet2.lm.transformer_lm import TransformerLM
 
     lm_cfg = yaml.safe_load(lm_config.read_text())
@@ -59,6 +61,6 @@ def test_mini_recipe_configs_match_the_vanilla_budget_on_their_base_lm(lm_config
         assert a.tuner.rankallocator.target_bgt == conf.r * len(a.layers())
     else:
         assert a.param_counts()["effective"] == a.vanilla_budget()
-    if lm_config.name == "train_lm_general.yaml":
-        assert a.vanilla_budget() == 73_728  # stated in conf/lora/vanilla.yaml
-    assert {p.stem for p in MINI[0][1]} == {p.stem for p in MINI[1][1]} == set(STRATEGIES)
+    if lm_config.name == "train_lm_general.yaml":  # stated in conf/lora/vanilla.yaml
+        assert a.vanilla_budget() == (73_728 if lm_config.parent == MINI_CONF else 1_179_648)
+    assert all({p.stem for p in paths} == set(STRATEGIES) for _, paths in MINI)
