@@ -1,12 +1,20 @@
 """``lm``: low-rank-FFN Transformer LM (preset ``lr_sms``: FFN rank d/2, first block's
-FFN dense, attention and embeddings dense) vs the dense Transformer LM, training step."""
+FFN dense, attention and embeddings dense) vs the dense Transformer LM, training step;
+or (``--lm_configs``) the LMs of several recipe configs, each against the first."""
 
 from __future__ import annotations
 
+import copy
+import tempfile
+from pathlib import Path
 from typing import Any, Dict, List, Sequence
+
+import torch
+import yaml
 
 from espnet_lowrank.bench import memory, models, steps
 from espnet_lowrank.bench.compare import VARIANTS, compare_steps
+from espnet_lowrank.bench.timing import speedups, time_interleaved, timing_fields
 
 
 def run(
@@ -55,3 +63,68 @@ COLUMNS = [
     ("param_ratio", "param ratio"),
     ("memory_ratio", "memory ratio"),
 ]
+
+
+def build_lm_from_config(config: Path | str, token_list: Path | str) -> torch.nn.Module:
+    """The LM a recipe's LM training config builds (ESPnet's LM task), in train mode."""
+    from espnet_lowrank.tasks.lm import LowRankLMTask
+
+    config, token_list = Path(config), Path(token_list)
+    for path, what in ((config, "LM config"), (token_list, "token list")):
+        if not path.is_file():
+            raise FileNotFoundError(f"{what} not found: {path}")
+    cfg = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    if not isinstance(cfg, dict):
+        raise ValueError(f"{config}: not a YAML mapping")
+    cfg.update(token_list=str(token_list), token_type=cfg.get("token_type", "bpe"), ngpu=0)
+    with tempfile.TemporaryDirectory(prefix="bench_lm_") as tmp:
+        path = Path(tmp) / "config.yaml"
+        path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+        args = LowRankLMTask.get_parser().parse_args(["--config", str(path)])
+        torch.manual_seed(0)
+        model = LowRankLMTask.build_model(copy.deepcopy(args))
+    return model.lm.train()
+
+
+def run_configs(
+    configs: Sequence[Path | str],
+    token_list: Path | str,
+    batch: int = 16,
+    length: int = 64,
+    repeats: int = 5,
+    warmup: int = 1,
+    device: str = "cpu",
+    log=print,
+) -> List[Dict[str, Any]]:
+    """One record per config after the first: its LM's training step against the first's,
+    all interleaved in one loop on the same random ``batch`` x ``length`` tokens."""
+    if len(configs) < 2:
+        raise ValueError("--lm_configs needs at least two configs (the first is the reference)")
+    lms = {str(c): build_lm_from_config(c, token_list).to(device) for c in configs}
+    vocab = sum(1 for line in Path(token_list).read_text().splitlines() if line.strip())
+    size = models.LmSize("config", 0, 0, 0, 0, 0, vocab, batch, length)
+    inputs, targets = models.lm_batch(size, device)
+    t = time_interleaved(
+        {k: steps.lm_train_step(m, inputs, targets) for k, m in lms.items()},
+        repeats, warmup, number=1, device=device,
+    )  # fmt: skip
+    ref = str(configs[0])
+    records = []
+    for name in list(lms)[1:]:
+        rec: Dict[str, Any] = {
+            "bench": "lm",
+            "size": f"{Path(name).stem} vs {Path(ref).stem}",
+            "model": f"{name} vs {ref}: batch {batch} x {length} tokens, vocab {vocab}",
+            "device": device,
+            "dense_params": models.n_params(lms[ref]),
+            "lowrank_params": models.n_params(lms[name]),
+            "memory_method": None,
+            "memory_ratio": None,
+        }
+        rec["param_ratio"] = rec["dense_params"] / rec["lowrank_params"]
+        rec.update(timing_fields("dense", t[ref]))
+        rec.update(timing_fields("lowrank", t[name]))
+        rec.update(speedups(t[ref], t[name]))
+        log(f"lm {rec['size']}: step {rec['speedup']:.2f}x, params {rec['param_ratio']:.2f}x")
+        records.append(rec)
+    return records

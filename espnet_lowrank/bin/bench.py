@@ -101,7 +101,19 @@ def get_parser() -> argparse.ArgumentParser:
         "token list: asr.sh passes it)",
     )
     p.add_argument(
-        "--token-list", default=None, help="with --asr-configs: instead of the configs' own"
+        "--token_list",
+        "--token-list",
+        default=None,
+        help="with --asr-configs: instead of the configs' own; with --lm_configs: required",
+    )
+    p.add_argument(
+        "--lm_configs",
+        nargs="+",
+        default=None,
+        metavar="CONFIG",
+        help="lm: time the LMs of these recipe LM configs (YAML), each against the first, "
+        "e.g. in egs2/mini_lowrank/asr1: conf/tuning/train_lm_dense.yaml "
+        "conf/tuning/train_lm_ffn_r2.yaml --token_list data/token_list/bpe_unigram300/tokens.txt",
     )
     p.add_argument("--no-memory", action="store_true", help="train/lm: skip peak memory")
     p.add_argument("--beam", type=int, default=5, help="decode: beam size")
@@ -117,10 +129,12 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> List[dict]:
     args = get_parser().parse_args(argv)
-    if (args.asr_configs or args.token_list) and args.command != "train":
+    if args.asr_configs and args.command != "train":
         raise SystemExit("--asr-configs/--token-list are options of bench train")
-    if args.token_list and not args.asr_configs:
-        raise SystemExit("--token-list goes with --asr-configs")
+    if args.token_list and not (args.asr_configs or args.lm_configs):
+        raise SystemExit("--token_list goes with --asr-configs or --lm_configs")
+    if args.lm_configs and (args.command != "lm" or not args.token_list):
+        raise SystemExit("--lm_configs is an option of bench lm and needs --token_list")
     if args.repeats < 5 and not args.allow_few_repeats:
         raise SystemExit(f"--repeats must be >= 5, got {args.repeats}")
     if args.device == "cuda":
@@ -175,6 +189,12 @@ def main(argv=None) -> List[dict]:
             **common,
         )
         text = _step_table(records, train.COLUMNS)
+    elif args.command == "lm" and args.lm_configs:
+        from espnet_lowrank.bench import lm
+
+        records = lm.run_configs(args.lm_configs, args.token_list, batch=args.batch or 16, **common)
+        text = report.markdown_table(records, lm.COLUMNS)
+        text += "\n\n" + "\n".join(f"- {r['model']}" for r in records)
     elif args.command in ("train", "lm"):
         from espnet_lowrank.bench import lm, models, train
 

@@ -98,3 +98,21 @@ def test_train_passes_batch_override_to_memory_probe(monkeypatch):
     assert seen == [("asr", "tiny", "dense", 1, 0.25), ("asr", "tiny", "lr_sms", 1, 0.25)]
     assert r["memory_ratio"] == pytest.approx(2.0)
     assert "batch 1 x 0.25 s" in r["model"]
+
+
+def test_lm_configs_schema(tmp_path):
+    """bench lm --lm_configs: one record per config after the first, against the first."""
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text("".join(f"t{i}\n" for i in range(20)))
+    conf = (
+        "lm: {lm}\nlm_conf: {{embed_unit: 8, att_unit: 16, head: 2, unit: 32, layer: 2{extra}}}\n"
+    )
+    dense, low = tmp_path / "dense.yaml", tmp_path / "low.yaml"
+    dense.write_text(conf.format(lm="transformer", extra=""))
+    low.write_text(conf.format(lm="lowrank_transformer",
+                               extra=", rank_map: {default: dense, groups: {feed_forward: 4}}"))  # fmt: skip
+    (r,) = _run(tmp_path, ["lm", "--lm_configs", str(dense), str(low), "--token_list",
+                           str(tokens), "--batch", "2"])  # fmt: skip
+    assert r["size"] == "low vs dense" and r["lowrank_params"] < r["dense_params"]
+    with pytest.raises(SystemExit, match="needs --token_list"):
+        bench.main(["lm", "--lm_configs", str(dense), str(low), "--json", str(tmp_path / "x")])
