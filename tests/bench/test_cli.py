@@ -109,8 +109,8 @@ def test_lm_configs_schema(tmp_path):
     )
     dense, low = tmp_path / "dense.yaml", tmp_path / "low.yaml"
     dense.write_text(conf.format(lm="transformer", extra=""))
-    low.write_text(conf.format(lm="lowrank_transformer",
-                               extra=", rank_map: {default: dense, groups: {feed_forward: 4}}"))  # fmt: skip
+    rank_map = ", rank_map: {default: dense, groups: {feed_forward: 4}}"
+    low.write_text(conf.format(lm="lowrank_transformer", extra=rank_map))
     (r,) = _run(tmp_path, ["lm", "--lm_configs", str(dense), str(low), "--token_list",
                            str(tokens), "--batch", "2"])  # fmt: skip
     assert r["size"] == "low vs dense" and r["lowrank_params"] < r["dense_params"]

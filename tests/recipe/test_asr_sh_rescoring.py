@@ -20,13 +20,17 @@ ASR_EXP = Path("exp/asr_train_asr_smoke_raw_noinfo_char")
 RESCORING = ASR_EXP / "rescoring"
 STRATEGIES = ("vanilla", "dynamic", "warmup", "mixed")
 LORA_EXP = "exp/lm_smoke_{}_on_train_lm_general_smoke_noinfo_char"
+FULL_EXP = "exp/lm_full_finetune_on_train_lm_general_smoke_noinfo_char"
+SYSTEMS = ("base",) + STRATEGIES + ("full",)
 ARGS = [
     "--stage", "2", "--stop_stage", "19", "--nj", "1", "--inference_nj", "1",
     "--use_lm", "false", "--nbest", "3", "--skip_upload", "true",
     "--lora_rescoring", "true", "--rescore_nbest", "3",
     "--lm_general_config", "conf/train_lm_general_smoke.yaml",
     "--lm_general_text", "data/lm_general/text", "--lm_indomain_text", "data/lm_indomain/text",
-    "--lora_config_dir", "conf/lora/smoke", "--nprr_p", "0.5", "--nprr_seeds", "0",
+    "--lora_config_dir", "conf/lora/smoke", "--nprr_p", "0.5", "--nprr_seeds", "0 1",
+    "--nprr_common_lm_weight", "0.5",
+    "--lm_full_finetune", "true", "--lm_full_finetune_args", "--max_epoch 1",
     "--rescore_args", "--lm_weight_grid 0,0.5 --length_bonus_grid 0,1",
 ]  # fmt: skip
 
@@ -71,7 +75,7 @@ def test_stages_write_rescored_outputs_and_table(run) -> None:
     assert (nbest / "dev/1best_recog/score").is_file()
     for dset in ("dev", "test"):
         keys = set(read_table(d / f"dump/raw/{dset}/text"))
-        for system in ("base",) + STRATEGIES:
+        for system in SYSTEMS:
             assert set(read_table(d / RESCORING / system / dset / "1best_recog/text")) == keys
             res = yaml.safe_load(
                 (d / RESCORING / system / dset / "rescore_result.yaml").read_text()
@@ -79,22 +83,27 @@ def test_stages_write_rescored_outputs_and_table(run) -> None:
             assert (
                 res["wer_oracle"] <= res["wer_1best"] and res["wer_oracle"] <= res["wer_rescored"]
             )
-        for system in ("base",) + STRATEGIES:
+        for system in SYSTEMS:
             if dset == "test":
                 nprr = yaml.safe_load((d / RESCORING / system / "test/nprr.yaml").read_text())
-                assert set(nprr) >= {"1best", "nbest"}
+                assert set(nprr) >= {"1best", "nbest", "common"}
+                assert nprr["common"]["lm_weight"] == 0.5 and nprr["seeds"] == [0, 1]
+                assert len(nprr["common"]["1best"]["nprr_per_seed"]) == 2
     for s in STRATEGIES:
         ranks = yaml.safe_load((d / LORA_EXP.format(s) / "lora_ranks.yaml").read_text())
         assert ranks["strategy"] == s and ranks["vanilla_budget"] > 0
         assert "LoRA params: trainable" in (d / LORA_EXP.format(s) / "train.log").read_text()
+    full_log = (d / FULL_EXP / "train.log").read_text()
+    assert "init_param" in full_log and "1epoch results" in full_log
     dyn = yaml.safe_load((d / LORA_EXP.format("dynamic") / "lora_ranks.yaml").read_text())
     assert set(dyn["ranks"].values()) != {12}, "AdaLoRA moved ranks from init_r"
     table = (d / ASR_EXP / "rescoring_results.md").read_text()
     assert table.startswith("### LoRA LM rescoring (3-best)")
     rows = [line.split("|")[1:-1] for line in table.splitlines() if line.startswith("|")][2:]
     assert {(r[0], r[1]) for r in rows} == {
-        (dset, s) for dset in ("dev", "test") for s in ("no rescoring", "base") + STRATEGIES
+        (dset, s) for dset in ("dev", "test") for s in ("no rescoring",) + SYSTEMS
     }
+    assert "@λ=0.5" in table
     assert "LoRA LM rescoring (3-best)" in (d / ASR_EXP / "RESULTS.md").read_text()
 
 

@@ -95,9 +95,12 @@ lm_indomain_text=""      # in-domain adaptation text (Kaldi text; several files:
 lora_config_dir=conf/lora # one <strategy>.yaml per strategy
 lora_strategies="vanilla dynamic warmup mixed"
 lora_args=""
+lm_full_finetune=false   # stage 16 also fine-tunes every weight of the base LM (reference row)
+lm_full_finetune_args="--max_epoch 2 --optim_conf lr=0.001 --scheduler_conf warmup_steps=100"
 rescore_args=""          # extra options of the rescorer (e.g. "--lm_weight_grid 0:1:0.1")
 nprr_p=0.1               # homophone replacement probability per word (NPRR)
 nprr_seeds="0 1 2"
+nprr_common_lm_weight="" # also NPRR of every LM at this one weight (beta re-tuned on dev)
 
 help_message=$(cat <<EOF
 Usage: $0 --train_set <name> --valid_set <name> --test_sets "<names>" [options]
@@ -127,7 +130,10 @@ Options (defaults in brackets):
   --lm_general_text "F.." --lm_general_config F --lm_general_tag T --lm_general_args "..."
   --lm_indomain_text "F.." --lora_config_dir D --lora_strategies "..." --lora_args "..."
                                   [${lora_config_dir}; ${lora_strategies}]
+  --lm_full_finetune true|false --lm_full_finetune_args "..."  full fine-tuning of the base LM
+                                  beside the LoRA strategies [${lm_full_finetune}; ${lm_full_finetune_args}]
   --rescore_args "..." --nprr_p P --nprr_seeds "S.."  rescoring / NPRR [${nprr_p}; ${nprr_seeds}]
+  --nprr_common_lm_weight W       also NPRR at one LM weight W for every LM (e.g. 0.2) [none]
 Jobs run through cmd.sh (cmd_backend=local|slurm); see scripts/run_jobs.sh.
 EOF
 )
@@ -168,6 +174,7 @@ check_int() {
 check_bool skip_done "${skip_done}"; check_bool use_lm "${use_lm}"; check_bool skip_upload "${skip_upload}"
 check_bool rank_analysis "${rank_analysis}"
 check_bool lora_rescoring "${lora_rescoring}"
+check_bool lm_full_finetune "${lm_full_finetune}"
 for v in stage stop_stage ngpu num_nodes dist_procs nj inference_nj nbest nbpe fs rescore_nbest; do
     check_int "${v}" "${!v}"
 done
@@ -732,15 +739,21 @@ elif [ "${stop_stage}" -ge 14 ] && [ "${stage}" -le 19 ]; then
     [ "${#rescore_sets[@]}" -gt 1 ] || { log "Error: rescoring needs a test set other than --valid_set ${valid_set}"; exit 2; }
     read -r -a lm_general_extra <<<"${lm_general_args}"
     read -r -a lora_extra <<<"${lora_args}"
+    read -r -a lm_full_extra <<<"${lm_full_finetune_args}"
+    lm_full_exp=${expdir}/lm_full_finetune_on_${lm_general_tag}
     read -r -a rescore_extra <<<"${rescore_args}"
     read -r -a rescore_inference_extra <<<"${rescore_inference_args}"
     read -r -a nprr_seed_list <<<"${nprr_seeds}"
+    nprr_common=()
+    [ -n "${nprr_common_lm_weight}" ] && nprr_common=(--common_lm_weight "${nprr_common_lm_weight}"
+        --dev_set "${valid_set}")
     lm_device=$([ "${ngpu}" -gt 0 ] && echo cuda || echo cpu)
     # LM systems: NAME=CONFIG,MODEL (the unadapted base LM, then one per strategy)
     lm_systems=("base=${lm_general_exp}/config.yaml,${lm_general_exp}/${inference_lm}")
     for s in "${lora_strategy_list[@]}"; do
         lm_systems+=("${s}=$(lora_exp_of "${s}")/config.yaml,$(lora_exp_of "${s}")/${inference_lm}")
     done
+    ${lm_full_finetune} && lm_systems+=("full=${lm_full_exp}/config.yaml,${lm_full_exp}/${inference_lm}")
 
     # ------------------------------------------------------------ stage 14 (N-best)
     if [ "${stage}" -le 14 ]; then
@@ -833,6 +846,27 @@ elif [ "${stop_stage}" -ge 14 ] && [ "${stage}" -le 19 ]; then
             done
             touch "${lexp}/.done"
         done
+        if ${lm_full_finetune} && is_done "${lm_full_exp}/.done"; then
+            log "Stage 16: skipped full fine-tuning (${lm_full_exp}/.done exists)"
+        elif ${lm_full_finetune}; then
+            # the reference the LoRA paper compares with: every base LM weight trainable, from
+            # the base LM's config and weights (ESPnet --init_param), on the in-domain text
+            log "Stage 16: full fine-tuning of ${lm_general_exp} (${lm_full_finetune_args}) -> ${lm_full_exp} (log: ${lm_full_exp}/train.log)"
+            mkdir -p "${lm_full_exp}"
+            run_training espnet_lowrank.bin.lm_train "${lm_full_exp}/train.log" \
+                --config "${lm_general_config}" \
+                --init_param "${lm_general_exp}/${inference_lm}" \
+                "${tok_opts[@]}" --use_preprocessor true \
+                --train_data_path_and_name_and_type "${lm_indomain_data}/train.txt,text,text" \
+                --valid_data_path_and_name_and_type "${lm_indomain_data}/valid.txt,text,text" \
+                --train_shape_file "${lm_indomain_data}/train_shape.${token_type}" \
+                --valid_shape_file "${lm_indomain_data}/valid_shape.${token_type}" \
+                --fold_length 150 --resume true --use_matplotlib false \
+                --output_dir "${lm_full_exp}" "${lm_full_extra[@]}"
+            [ -e "${lm_full_exp}/${inference_lm}" ] || {
+                log "Error: ${lm_full_exp}/${inference_lm} is missing after fine-tuning"; exit 1; }
+            touch "${lm_full_exp}/.done"
+        fi
     fi
 
     # ------------------------------------------------------------ stage 17 (rescoring)
@@ -873,7 +907,8 @@ elif [ "${stop_stage}" -ge 14 ] && [ "${stage}" -le 19 ]; then
                 "${todo[@]}" --nbest_root "${nbest_root}" --ref_root "${data_feats}" \
                 --test_sets "${rescore_sets[@]:1}" --out_root "${rescore_root}" --nbest "${rescore_nbest}" \
                 --vocab "${lm_general_exp}/data/train.txt" "${lm_indomain_data}/train.txt" \
-                --p "${nprr_p}" --seeds "${nprr_seed_list[@]}" --device "${lm_device}"
+                --p "${nprr_p}" --seeds "${nprr_seed_list[@]}" --device "${lm_device}" \
+                "${nprr_common[@]}"
             for name in "${todo_names[@]}"; do touch "${rescore_root}/${name}/.nprr_done"; done
         fi
     fi
@@ -888,6 +923,7 @@ elif [ "${stop_stage}" -ge 14 ] && [ "${stage}" -le 19 ]; then
             log "Stage 19: rescoring table -> ${table}"
             report_opts=()
             for s in "${lora_strategy_list[@]}"; do report_opts+=(--strategy "${s}=$(lora_exp_of "${s}")"); done
+            ${lm_full_finetune} && report_opts+=(--full_finetune full)
             ${python} -m espnet_lowrank.bin.lora_rescoring report --nbest_root "${nbest_root}" \
                 --ref_root "${data_feats}" --out_root "${rescore_root}" --dev_set "${valid_set}" \
                 --test_sets "${rescore_sets[@]:1}" --base base "${report_opts[@]}" \
