@@ -13,6 +13,7 @@ Examples::
     python -m espnet_lowrank.bin.recipe_tools checkpoint-epoch exp/asr_x/checkpoint.pth
     python -m espnet_lowrank.bin.recipe_tools merge-decode --keys dump/raw/test/wav.scp \\
         --out-dir DECODE/test DECODE/test/logdir/output.{1,2}
+    python -m espnet_lowrank.bin.recipe_tools keep-results --exp_dir exp --out_dir results
 """
 
 from __future__ import annotations
@@ -78,6 +79,14 @@ def get_parser() -> argparse.ArgumentParser:
     m.add_argument("job_dirs", nargs="+")
     m.add_argument("--out-dir", required=True)
     m.add_argument("--keys", required=True, help="table whose keys were decoded")
+
+    k = sub.add_parser(
+        "keep-results",
+        help="copy the small text artefacts of finished experiments to results/ (no .pth)",
+    )
+    k.add_argument("--exp_dir", default="exp")
+    k.add_argument("--out_dir", default="results")
+    k.add_argument("names", nargs="*", help="experiment dir names (default: all)")
     return p
 
 
@@ -120,6 +129,11 @@ def _run(args: argparse.Namespace) -> str:
         epoch = checkpoint_epoch(args.checkpoint)
         print(epoch)
         return f"{args.checkpoint}: {epoch} epoch(s) finished"
+    if args.command == "keep-results":
+        from espnet_lowrank.recipe.keep_results import keep_results
+
+        written = keep_results(args.exp_dir, args.out_dir, args.names)
+        return f"kept {len(written)} new or changed file(s) under {args.out_dir}"
     from espnet_lowrank.recipe.merge_decode import merge_decode_dirs
 
     names = merge_decode_dirs(args.job_dirs, args.out_dir, args.keys)
