@@ -5,6 +5,8 @@
 #   ./run.sh --ablations true  also the ablations of conf/tuning/ (after the two above)
 #   ./run.sh --suggested true  also a model with the rank map suggested by the rank analysis
 #   ./run.sh --smoke true      CI: every stage on a tiny corpus with tiny models
+#   ./run.sh --corpus v2       the multi-engine corpus (espeak-ng + Festival in training;
+#                              Flite, Piper and held-out accents only in test_unseen)
 #   ./run.sh --asr_configs "conf/a.yaml ..."   only these models (local/side_by_side.sh
 #                              trains the two default models at once, one thread each)
 # Other options go to asr.sh (e.g. --stage 8 --ngpu 1 --python .venv/bin/python);
@@ -15,12 +17,14 @@ smoke=false
 ablations=false
 suggested=false
 asr_configs_override=""  # e.g. "conf/train_asr_lr_sms.yaml": train only these
+corpus=v1
 while [ $# -ge 2 ]; do
     case "$1" in
         --smoke) smoke=$2; shift 2 ;;
         --ablations) ablations=$2; shift 2 ;;
         --suggested) suggested=$2; shift 2 ;;
         --asr_configs) asr_configs_override=$2; shift 2 ;;
+        --corpus) corpus=$2; shift 2 ;;
         *) break ;;
     esac
 done
@@ -68,6 +72,10 @@ else
     inference_config=conf/decode_asr.yaml
 fi
 [ -n "${asr_configs_override}" ] && asr_configs=${asr_configs_override}
+case "${corpus}" in
+    v1 | v2) local_data_opts+=" --corpus ${corpus}" ;;
+    *) echo "$0: --corpus must be v1 or v2, not '${corpus}'" >&2; exit 2 ;;
+esac
 
 for asr_config in ${asr_configs}; do
     model_opts=()
