@@ -41,7 +41,7 @@ def get_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--nj", type=int, default=1, help="parallel synthesis processes")
     p.add_argument("--smoke", action="store_true", help="tiny corpus: 60 train, 20 per test set")
-    p.add_argument("--vocab-size", type=int, default=None, help="default 2000")
+    p.add_argument("--vocab-size", type=int, default=None, help="default 2000 (v2: 3000)")
     p.add_argument("--train-hours", type=float, default=None, help="estimated; default 3.0")
     p.add_argument("--train-utts", type=int, default=None, help="exact count (overrides hours)")
     p.add_argument("--test-sentences", type=int, default=None, help="default 700")
@@ -101,6 +101,7 @@ def get_parser() -> argparse.ArgumentParser:
 def _build_v2(args: argparse.Namespace, cfg) -> dict:
     """Build the multi-engine corpus with the parsed options (v1-only options are errors)."""
     from espnet_lowrank.corpora.mini.multi_engine import (
+        V2_VOCAB_SIZE,
         MultiEngineConfig,
         build_multi_engine_corpus,
     )
@@ -115,6 +116,8 @@ def _build_v2(args: argparse.Namespace, cfg) -> dict:
     if args.snr_range is not None:
         spec = replace(spec, acoustics=replace(spec.acoustics, snr_range=tuple(args.snr_range)))
     cfg = replace(cfg, phone_times=False)
+    if args.vocab_size is None:
+        cfg = replace(cfg, vocab_size=V2_VOCAB_SIZE)
     return build_multi_engine_corpus(cfg, spec, args.out_dir, args.wav_dir, nj=args.nj)
 
 
