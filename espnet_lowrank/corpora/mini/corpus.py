@@ -442,9 +442,23 @@ def write_lm_texts(
     return out
 
 
-def text_info(cfg: CorpusConfig, pools: TextPools, train_available: int) -> Dict:
-    """The ``sentences`` and ``domains`` entries of ``corpus_info``."""
+def shared_info(
+    cfg: CorpusConfig,
+    pools: TextPools,
+    plans: Dict[str, List[PlannedUtt]],
+    train_available: int,
+    speakers: Dict[str, Sequence],
+    lm_text: Dict[str, Dict],
+) -> Dict:
+    """The ``corpus_info`` entries both corpus builders write: seed, rate, vocabulary,
+    LM text sizes, sentence counts, domains and speaker ids (``speakers``: list name ->
+    speakers with ``spk_id``)."""
     return {
+        "seed": cfg.seed,
+        "sample_rate": TARGET_RATE,
+        "vocabulary_size": len(pools.vocab),
+        "vocabulary_words_in_train": len({w for p in plans["train"] for w in p.sentence.words}),
+        "lm_text": lm_text,
         "sentences": {
             "domain_A_usable": len(pools.domains[GENERAL_DOMAIN]),
             "domain_B_usable": len(pools.domains[SPOKEN_DOMAIN]),
@@ -458,6 +472,7 @@ def text_info(cfg: CorpusConfig, pools: TextPools, train_available: int) -> Dict
             else list(text_mod.DOMAINS[GENERAL_DOMAIN]),
             SPOKEN_DOMAIN: list(text_mod.DOMAINS[SPOKEN_DOMAIN]),
         },
+        "speakers": {name: [s.spk_id for s in spk] for name, spk in speakers.items()},
     }
 
 
@@ -551,19 +566,12 @@ def build_corpus(cfg: CorpusConfig, data_dir: Path | str, wav_dir: Path | str, n
         }
 
     eval_texts = {s.text for _, s in test_s} | {s.text for _, s in dev_s}
+    lm_text = write_lm_texts(cfg, pools, data_dir, eval_texts)
+    speakers = {"train": train_spk, "test_unseen": unseen_spk}
     info = {
-        "seed": cfg.seed,
+        **shared_info(cfg, pools, plans, len(train_s), speakers, lm_text),
         "espeak_ng_version": espeak_version(),
-        "sample_rate": TARGET_RATE,
-        "vocabulary_size": len(pools.vocab),
-        "vocabulary_words_in_train": len({w for p in plans["train"] for w in p.sentence.words}),
         "splits": info_splits,
-        "lm_text": write_lm_texts(cfg, pools, data_dir, eval_texts),
-        **text_info(cfg, pools, len(train_s)),
-        "speakers": {
-            "train": [s.spk_id for s in train_spk],
-            "test_unseen": [s.spk_id for s in unseen_spk],
-        },
         "config": config_dict(cfg),
     }
     write_local(data_dir, wav_dir, info, pools.vocab, _notice(cfg))

@@ -42,10 +42,10 @@ from espnet_lowrank.corpora.mini.corpus import (
     plan_eval,
     plan_train,
     prepare_text,
+    shared_info,
     shuffled_pool,
     split_by_coverage,
     split_info,
-    text_info,
     write_lm_texts,
     write_local,
 )
@@ -375,20 +375,13 @@ def build_multi_engine_corpus(
             "mean_snr_db": round(float(np.mean([r.snr_db for r in res])), 2),
         }
     eval_texts = {s.text for _, s in (*test_s, *dev_s, *unseen_s)}
+    lm_text = write_lm_texts(cfg, pools, data_dir, eval_texts)
+    speakers = {"train": train_spk, "test_unseen": unseen_spk}
     info = {
+        **shared_info(cfg, pools, plans, len(train_s), speakers, lm_text),
         "corpus": "v2",
-        "seed": cfg.seed,
         "engine_versions": engine_versions(),
-        "sample_rate": TARGET_RATE,
-        "vocabulary_size": len(pools.vocab),
-        "vocabulary_words_in_train": len({w for p in plans["train"] for w in p.sentence.words}),
         "splits": info_splits,
-        "lm_text": write_lm_texts(cfg, pools, data_dir, eval_texts),
-        **text_info(cfg, pools, len(train_s)),
-        "speakers": {
-            "train": [s.spk_id for s in train_spk],
-            "test_unseen": [s.spk_id for s in unseen_spk],
-        },
         "config": {"text": asdict(cfg), "engines": asdict(spec)},
     }
     write_local(data_dir, wav_dir, info, pools.vocab, _notice(cfg, spec, info))
