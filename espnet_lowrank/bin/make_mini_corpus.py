@@ -1,5 +1,8 @@
 """Make the embedded speech corpus of egs2/mini_lowrank (espeak-ng + fortunes + WordNet).
 
+``--corpus v2`` makes the multi-engine corpus instead (espeak-ng, Festival, Flite,
+Piper; rooms and noise; Flite and Piper only in test_unseen).
+
 Example::
 
     python -m espnet_lowrank.bin.make_mini_corpus --out-dir data \\
@@ -26,9 +29,19 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", required=True, help="data folder (Kaldi-style dirs)")
     p.add_argument("--wav-dir", required=True, help="folder for the WAV files")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--corpus",
+        choices=("v1", "v2"),
+        default="v1",
+        help="v1: espeak-ng voices (default); v2: several engines, rooms and noise, a "
+        "held-out engine in test_unseen (corpora/mini/multi_engine.py)",
+    )
+    p.add_argument(
+        "--unseen-sentences", type=int, default=None, help="v2: test_unseen sentences (700)"
+    )
     p.add_argument("--nj", type=int, default=1, help="parallel synthesis processes")
     p.add_argument("--smoke", action="store_true", help="tiny corpus: 60 train, 20 per test set")
-    p.add_argument("--vocab-size", type=int, default=None, help="default 2000")
+    p.add_argument("--vocab-size", type=int, default=None, help="default 2000 (v2: 3000)")
     p.add_argument("--train-hours", type=float, default=None, help="estimated; default 3.0")
     p.add_argument("--train-utts", type=int, default=None, help="exact count (overrides hours)")
     p.add_argument("--test-sentences", type=int, default=None, help="default 700")
@@ -85,6 +98,29 @@ def get_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _build_v2(args: argparse.Namespace, cfg) -> dict:
+    """Build the multi-engine corpus with the parsed options (v1-only options are errors)."""
+    from espnet_lowrank.corpora.mini.multi_engine import (
+        V2_VOCAB_SIZE,
+        MultiEngineConfig,
+        build_multi_engine_corpus,
+    )
+
+    v1_only = ("train_accents", "unseen_accents", "num_train_speakers", "num_unseen_speakers")
+    given = [f"--{k.replace('_', '-')}" for k in v1_only if getattr(args, k) is not None]
+    if given or args.no_phone_times:
+        raise ValueError(f"{' '.join(given) or '--no-phone-times'}: options of --corpus v1")
+    spec = MultiEngineConfig.smoke() if args.smoke else MultiEngineConfig()
+    if args.unseen_sentences is not None:
+        spec = replace(spec, unseen_sentences=args.unseen_sentences)
+    if args.snr_range is not None:
+        spec = replace(spec, acoustics=replace(spec.acoustics, snr_range=tuple(args.snr_range)))
+    cfg = replace(cfg, phone_times=False)
+    if args.vocab_size is None:
+        cfg = replace(cfg, vocab_size=V2_VOCAB_SIZE)
+    return build_multi_engine_corpus(cfg, spec, args.out_dir, args.wav_dir, nj=args.nj)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     from espnet_lowrank.corpora.mini.corpus import CorpusConfig, build_corpus
 
@@ -133,7 +169,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.nj < 1:
         raise SystemExit(f"--nj must be >= 1, got {args.nj}")
     try:
-        info = build_corpus(cfg, args.out_dir, args.wav_dir, nj=args.nj)
+        if args.corpus == "v2":
+            info = _build_v2(args, cfg)
+        else:
+            if args.unseen_sentences is not None:
+                raise ValueError("--unseen-sentences is an option of --corpus v2")
+            info = build_corpus(cfg, args.out_dir, args.wav_dir, nj=args.nj)
     except (ValueError, FileNotFoundError) as err:
         raise SystemExit(f"make_mini_corpus: error: {err}") from err
     for split, s in info["splits"].items():

@@ -41,6 +41,7 @@ def test_mini_recipe_configs_are_timed_as_training_builds_them(tmp_path):
         "lr_sms": str(MINI_CONF / "train_asr_lr_sms.yaml"),
     }
     assert "batch 1 x 0.5 s" in rec["model"]
+    assert rec["adam_conf"]["dense"] == train.config_adam_conf(MINI_CONF / "train_asr_full.yaml")
 
 
 def test_memory_probe_builds_each_config(monkeypatch, tmp_path):
@@ -119,3 +120,23 @@ def test_vocabulary_mismatch_is_an_error(tmp_path):
 def test_bad_option_combinations(tmp_path, argv, message):
     with pytest.raises(SystemExit, match=message):
         bench.main(argv + ["--json", str(tmp_path / "x.json")])
+
+
+def test_each_model_steps_with_its_configs_adam_options(tmp_path):
+    cfg = yaml.safe_load((MINI_CONF / "train_asr_full.yaml").read_text())
+    assert train.config_adam_conf(MINI_CONF / "train_asr_full.yaml") == cfg["optim_conf"]
+    cfg["optim_conf"] = {"lr": 0.002, "foreach": True}
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    assert train.config_adam_conf(path) == {"lr": 0.002, "foreach": True}
+    cfg["optim"] = "sgd"
+    path.write_text(yaml.safe_dump(cfg))
+    with pytest.raises(ValueError, match=r"c.yaml: optim 'sgd'; bench train --asr-configs"):
+        train.config_adam_conf(path)
+    import torch
+
+    from espnet_lowrank.bench import profile, steps
+
+    step = steps.asr_train_step(torch.nn.Linear(2, 2), {}, {"lr": 0.1, "foreach": True})
+    opt = profile._find_optimizer(step)
+    assert opt.defaults["lr"] == 0.1 and opt.defaults["foreach"] is True

@@ -149,3 +149,16 @@ def test_run_sh_smoke_flag_selects_smoke_configs() -> None:
     bad = subprocess.run(["bash", "run.sh", "--smoke", "maybe"], cwd=MINI,
                          capture_output=True, text=True, timeout=60)  # fmt: skip
     assert bad.returncode == 2 and "--smoke must be true or false" in bad.stderr
+
+
+def test_run_sh_corpus_flag_reaches_data_sh() -> None:
+    """``run.sh --corpus v2`` hands ``--corpus v2`` to local/data.sh; other values are refused."""
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    r = subprocess.run(["bash", "run.sh", "--smoke", "true", "--corpus", "v2", "--stage", "14",
+                        "--python", sys.executable],
+                       cwd=MINI, env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "--local_data_opts --smoke\\ true\\ --corpus\\ v2" in r.stderr
+    bad = subprocess.run(["bash", "run.sh", "--corpus", "v3"], cwd=MINI,
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert bad.returncode == 2 and "--corpus must be v1 or v2, not 'v3'" in bad.stderr

@@ -9,6 +9,8 @@
 #                              "1 2"), perplexity on dev/test/test_unseen, shallow fusion and
 #                              N-best rescoring of the LR-SMS model with each seed-1 LM
 #   ./run.sh --smoke true      CI: every stage on a tiny corpus with tiny models
+#   ./run.sh --corpus v2       the multi-engine corpus (espeak-ng + Festival in training;
+#                              Flite, Piper and held-out accents only in test_unseen)
 #   ./run.sh --asr_configs "conf/a.yaml ..."   only these models (local/side_by_side.sh
 #                              trains the two default models at once, one thread each)
 # Other options go to asr.sh (e.g. --stage 8 --ngpu 1 --python .venv/bin/python);
@@ -21,6 +23,7 @@ suggested=false
 lm_study=false
 lm_seeds="1 2"
 asr_configs_override=""  # e.g. "conf/train_asr_lr_sms.yaml": train only these
+corpus=v1
 while [ $# -ge 2 ]; do
     case "$1" in
         --smoke) smoke=$2; shift 2 ;;
@@ -29,6 +32,7 @@ while [ $# -ge 2 ]; do
         --lm_study) lm_study=$2; shift 2 ;;
         --lm_seeds) lm_seeds=$2; shift 2 ;;
         --asr_configs) asr_configs_override=$2; shift 2 ;;
+        --corpus) corpus=$2; shift 2 ;;
         *) break ;;
     esac
 done
@@ -76,6 +80,10 @@ else
     inference_config=conf/decode_asr.yaml
 fi
 [ -n "${asr_configs_override}" ] && asr_configs=${asr_configs_override}
+case "${corpus}" in
+    v1 | v2) local_data_opts+=" --corpus ${corpus}" ;;
+    *) echo "$0: --corpus must be v1 or v2, not '${corpus}'" >&2; exit 2 ;;
+esac
 if ${lm_study}; then
     ${smoke} && { echo "$0: --lm_study needs the full corpus, not --smoke true" >&2; exit 2; }
     asr_configs=""  # the study reuses the LR-SMS model and its N-best lists

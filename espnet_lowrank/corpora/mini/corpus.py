@@ -40,7 +40,7 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -132,12 +132,13 @@ class CorpusConfig:
 
 @dataclass(frozen=True)
 class PlannedUtt:
-    """An utterance to synthesise."""
+    """An utterance to synthesise (``speaker``: a :class:`.tts.Speaker`, or an
+    :class:`.engines.EngineVoice` in the multi-engine corpus)."""
 
     split: str
     sent_id: str
     sentence: Sentence
-    speaker: Speaker
+    speaker: Any
 
     @property
     def utt_id(self) -> str:
@@ -173,11 +174,13 @@ def plan_train(
     rng: np.random.Generator,
     hours: float,
     max_utts: Optional[int],
+    estimate: Callable[[Sentence, Any], float] = estimate_seconds,
 ) -> List[PlannedUtt]:
     """Rounds over the sentences, a new speaker per sentence per round.
 
-    Stops at ``max_utts`` utterances if given, else when the estimated audio
-    reaches ``hours``, or when every sentence has been said by every speaker.
+    Stops at ``max_utts`` utterances if given, else when the audio estimated by
+    ``estimate(sentence, speaker)`` reaches ``hours``, or when every sentence has
+    been said by every speaker.
     """
     stream = _cycle(speakers, rng)
     used: Dict[str, set] = {sid: set() for sid, _ in sents}
@@ -203,7 +206,7 @@ def plan_train(
                 raise RuntimeError(f"no unused speaker left for sentence {sid}")
             used[sid].add(spk.spk_id)
             plan.append(PlannedUtt("train", sid, s, spk))
-            seconds += estimate_seconds(s, spk)
+            seconds += estimate(s, spk)
     logger.warning(
         "every train sentence was given to every speaker: %d utterances, about "
         "%.2f h (asked for %s)",
@@ -339,21 +342,28 @@ Seed: {cfg.seed}. Details: corpus_info.json.
 """
 
 
-def build_corpus(cfg: CorpusConfig, data_dir: Path | str, wav_dir: Path | str, nj: int = 1) -> Dict:
-    """Make the whole corpus; returns the ``corpus_info`` dict it also writes.
+@dataclass(frozen=True)
+class TextPools:
+    """The text side of a corpus: both domains, the vocabulary, the spoken pool.
 
-    Writes ``data_dir/{train,dev,test,test_unseen}/{wav.scp,text,utt2spk,
-    spk2utt,phonemes,phones.ctm}`` (``phonemes``: espeak-ng ``-x`` mnemonics,
-    clauses split by ``|``; ``phones.ctm``: ``utt 1 start dur phone`` per
-    phoneme, ``_``/``_:`` are pauses, only if ``phone_times``),
-    ``data_dir/{lm_general,lm_indomain}/text`` and
-    ``data_dir/local/{corpus_info.json,vocab.txt,README,LICENSE-NOTE}``; WAVs go
-    to ``wav_dir/<split>/<utt_id>.wav`` and ``wav.scp`` names them by the
-    path as given (keep it relative to the recipe for portable tables).
+    Attributes:
+        domains: domain letter -> usable sentences (A general, B spoken).
+        rejected: domain letter -> reason -> sentences rejected.
+        vocab: the closed vocabulary (most frequent first).
+        spoken_pool: (sentence id ``b<index>``, sentence) of domain B in the vocabulary.
     """
-    cfg.validate()
-    t0 = time.time()
-    data_dir, wav_dir = Path(data_dir), Path(wav_dir)
+
+    domains: Dict[str, List[Sentence]]
+    rejected: Dict[str, Dict[str, int]]
+    vocab: List[str]
+    spoken_pool: List[Tuple[str, Sentence]]
+
+
+def prepare_text(cfg: CorpusConfig, needed: int) -> TextPools:
+    """Read both domains, pick the vocabulary and the in-vocabulary spoken sentences.
+
+    Raises ``ValueError`` if fewer than ``needed`` in-vocabulary sentences exist.
+    """
     rejected: Dict[str, Dict[str, int]] = {}
     domains: Dict[str, List[Sentence]] = {}
     for dom in (GENERAL_DOMAIN, SPOKEN_DOMAIN):
@@ -389,17 +399,130 @@ def build_corpus(cfg: CorpusConfig, data_dir: Path | str, wav_dir: Path | str, n
         if in_vocabulary(s, vocab_set)
     ]
     logger.info("vocabulary %d words: %d spoken-domain sentences", len(vocab), len(spoken_pool))
-    need = cfg.test_sentences + cfg.dev_sentences + 1
-    if len(spoken_pool) < need:
+    if len(spoken_pool) < needed:
         raise ValueError(
-            f"only {len(spoken_pool)} in-vocabulary sentences, need at least {need} "
-            f"(test {cfg.test_sentences} + dev {cfg.dev_sentences} + train): raise "
-            f"vocab_size or lower the test/dev sizes"
+            f"only {len(spoken_pool)} in-vocabulary sentences, need at least {needed} "
+            f"(test + dev + train sentences): raise vocab_size or lower the test/dev sizes"
         )
-    rng = np.random.default_rng([cfg.seed, 0])
-    order = rng.permutation(len(spoken_pool))
-    shuffled = [spoken_pool[int(i)] for i in order]
-    test_s, dev_s, train_s = split_by_coverage(shuffled, cfg.test_sentences, cfg.dev_sentences)
+    return TextPools(domains, rejected, vocab, spoken_pool)
+
+
+def shuffled_pool(cfg: CorpusConfig, pools: TextPools) -> List[Tuple[str, Sentence]]:
+    """The spoken pool in the seed's order (the order the splits are cut in)."""
+    order = np.random.default_rng([cfg.seed, 0]).permutation(len(pools.spoken_pool))
+    return [pools.spoken_pool[int(i)] for i in order]
+
+
+def write_lm_texts(
+    cfg: CorpusConfig, pools: TextPools, data_dir: Path, eval_texts: set
+) -> Dict[str, Dict]:
+    """Write ``data_dir/{lm_general,lm_indomain}/text`` (no sentence of ``eval_texts``);
+    returns their sizes and OOV rates for ``corpus_info``."""
+    vocab_set = frozenset(pools.vocab)
+    out: Dict[str, Dict] = {}
+    for name, dom, prefix in (
+        ("lm_general", GENERAL_DOMAIN, "a"),
+        ("lm_indomain", SPOKEN_DOMAIN, "b"),
+    ):
+        rows = [
+            (f"{prefix}{i:05d}", s)
+            for i, s in enumerate(pools.domains[dom])
+            if s.text not in eval_texts and (not cfg.lm_closed_vocab or in_vocabulary(s, vocab_set))
+        ]
+        (data_dir / name).mkdir(parents=True, exist_ok=True)
+        (data_dir / name / "text").write_text(_kaldi_text(rows), encoding="utf-8")
+        words = sum(len(s.words) for _, s in rows)
+        out[name] = {
+            "sentences": len(rows),
+            "words": words,
+            "oov_rate": round(
+                sum(w not in vocab_set for _, s in rows for w in s.words) / max(1, words), 4
+            ),
+        }
+    return out
+
+
+def shared_info(
+    cfg: CorpusConfig,
+    pools: TextPools,
+    plans: Dict[str, List[PlannedUtt]],
+    train_available: int,
+    speakers: Dict[str, Sequence],
+    lm_text: Dict[str, Dict],
+) -> Dict:
+    """The ``corpus_info`` entries both corpus builders write: seed, rate, vocabulary,
+    LM text sizes, sentence counts, domains and speaker ids (``speakers``: list name ->
+    speakers with ``spk_id``)."""
+    return {
+        "seed": cfg.seed,
+        "sample_rate": TARGET_RATE,
+        "vocabulary_size": len(pools.vocab),
+        "vocabulary_words_in_train": len({w for p in plans["train"] for w in p.sentence.words}),
+        "lm_text": lm_text,
+        "sentences": {
+            "domain_A_usable": len(pools.domains[GENERAL_DOMAIN]),
+            "domain_B_usable": len(pools.domains[SPOKEN_DOMAIN]),
+            "domain_B_in_vocabulary": len(pools.spoken_pool),
+            "train_sentences_available": train_available,
+            "rejected": pools.rejected,
+        },
+        "domains": {
+            GENERAL_DOMAIN: [f"wordnet:{cfg.wordnet_dir}"]
+            if cfg.general_text == "wordnet"
+            else list(text_mod.DOMAINS[GENERAL_DOMAIN]),
+            SPOKEN_DOMAIN: list(text_mod.DOMAINS[SPOKEN_DOMAIN]),
+        },
+        "speakers": {name: [s.spk_id for s in spk] for name, spk in speakers.items()},
+    }
+
+
+def write_local(
+    data_dir: Path, wav_dir: Path, info: Dict, vocab: Sequence[str], notice: str
+) -> None:
+    """Write ``data_dir/local/{corpus_info.json,vocab.txt,README,LICENSE-NOTE}`` and
+    ``wav_dir/LICENSE-NOTE``."""
+    local = data_dir / "local"
+    local.mkdir(parents=True, exist_ok=True)
+    (local / "corpus_info.json").write_text(
+        json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    (local / "vocab.txt").write_text("".join(f"{w}\n" for w in sorted(vocab)))
+    (local / "README").write_text(notice, encoding="utf-8")
+    (local / "LICENSE-NOTE").write_text(notice, encoding="utf-8")
+    wav_dir.mkdir(parents=True, exist_ok=True)
+    (wav_dir / "LICENSE-NOTE").write_text(notice, encoding="utf-8")
+
+
+def split_info(planned: Sequence, samples: int) -> Dict:
+    """Utterances, sentences, words, hours and speakers of one split's plan."""
+    return {
+        "utterances": len(planned),
+        "sentences": len({p.sent_id for p in planned}),
+        "words": sum(len(p.sentence.words) for p in planned),
+        "hours": round(samples / TARGET_RATE / 3600.0, 4),
+        "speakers": len({p.speaker.spk_id for p in planned}),
+    }
+
+
+def build_corpus(cfg: CorpusConfig, data_dir: Path | str, wav_dir: Path | str, nj: int = 1) -> Dict:
+    """Make the whole corpus; returns the ``corpus_info`` dict it also writes.
+
+    Writes ``data_dir/{train,dev,test,test_unseen}/{wav.scp,text,utt2spk,
+    spk2utt,phonemes,phones.ctm}`` (``phonemes``: espeak-ng ``-x`` mnemonics,
+    clauses split by ``|``; ``phones.ctm``: ``utt 1 start dur phone`` per
+    phoneme, ``_``/``_:`` are pauses, only if ``phone_times``),
+    ``data_dir/{lm_general,lm_indomain}/text`` and
+    ``data_dir/local/{corpus_info.json,vocab.txt,README,LICENSE-NOTE}``; WAVs go
+    to ``wav_dir/<split>/<utt_id>.wav`` and ``wav.scp`` names them by the
+    path as given (keep it relative to the recipe for portable tables).
+    """
+    cfg.validate()
+    t0 = time.time()
+    data_dir, wav_dir = Path(data_dir), Path(wav_dir)
+    pools = prepare_text(cfg, cfg.test_sentences + cfg.dev_sentences + 1)
+    test_s, dev_s, train_s = split_by_coverage(
+        shuffled_pool(cfg, pools), cfg.test_sentences, cfg.dev_sentences
+    )
 
     spk_rng = np.random.default_rng([cfg.seed, 1])
     train_spk = draw_speakers(
@@ -437,79 +560,21 @@ def build_corpus(cfg: CorpusConfig, data_dir: Path | str, wav_dir: Path | str, n
             )
         samples = sum(results[p.utt_id].num_samples for p in plans[split])
         info_splits[split] = {
-            "utterances": len(plans[split]),
-            "sentences": len({p.sent_id for p in plans[split]}),
-            "words": sum(len(p.sentence.words) for p in plans[split]),
-            "hours": round(samples / TARGET_RATE / 3600.0, 4),
-            "speakers": len({p.speaker.spk_id for p in plans[split]}),
+            **split_info(plans[split], samples),
             "accents": sorted({p.speaker.voice for p in plans[split]}),
             "variants": sorted({p.speaker.variant or "base" for p in plans[split]}),
         }
 
     eval_texts = {s.text for _, s in test_s} | {s.text for _, s in dev_s}
-    lm_rows: Dict[str, List[Tuple[str, Sentence]]] = {}
-    for name, dom, prefix in (
-        ("lm_general", GENERAL_DOMAIN, "a"),
-        ("lm_indomain", SPOKEN_DOMAIN, "b"),
-    ):
-        rows = [
-            (f"{prefix}{i:05d}", s)
-            for i, s in enumerate(domains[dom])
-            if s.text not in eval_texts and (not cfg.lm_closed_vocab or in_vocabulary(s, vocab_set))
-        ]
-        (data_dir / name).mkdir(parents=True, exist_ok=True)
-        (data_dir / name / "text").write_text(_kaldi_text(rows), encoding="utf-8")
-        lm_rows[name] = rows
-
+    lm_text = write_lm_texts(cfg, pools, data_dir, eval_texts)
+    speakers = {"train": train_spk, "test_unseen": unseen_spk}
     info = {
-        "seed": cfg.seed,
+        **shared_info(cfg, pools, plans, len(train_s), speakers, lm_text),
         "espeak_ng_version": espeak_version(),
-        "sample_rate": TARGET_RATE,
-        "vocabulary_size": len(vocab),
-        "vocabulary_words_in_train": len({w for p in plans["train"] for w in p.sentence.words}),
         "splits": info_splits,
-        "lm_text": {
-            name: {
-                "sentences": len(rows),
-                "words": sum(len(s.words) for _, s in rows),
-                "oov_rate": round(
-                    sum(w not in vocab_set for _, s in rows for w in s.words)
-                    / max(1, sum(len(s.words) for _, s in rows)),
-                    4,
-                ),
-            }
-            for name, rows in lm_rows.items()
-        },
-        "sentences": {
-            "domain_A_usable": len(domains[GENERAL_DOMAIN]),
-            "domain_B_usable": len(domains[SPOKEN_DOMAIN]),
-            "domain_B_in_vocabulary": len(spoken_pool),
-            "train_sentences_available": len(train_s),
-            "rejected": rejected,
-        },
-        "domains": {
-            GENERAL_DOMAIN: [f"wordnet:{cfg.wordnet_dir}"]
-            if cfg.general_text == "wordnet"
-            else list(text_mod.DOMAINS[GENERAL_DOMAIN]),
-            SPOKEN_DOMAIN: list(text_mod.DOMAINS[SPOKEN_DOMAIN]),
-        },
-        "speakers": {
-            "train": [s.spk_id for s in train_spk],
-            "test_unseen": [s.spk_id for s in unseen_spk],
-        },
         "config": config_dict(cfg),
     }
-    local = data_dir / "local"
-    local.mkdir(parents=True, exist_ok=True)
-    (local / "corpus_info.json").write_text(
-        json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
-    (local / "vocab.txt").write_text("".join(f"{w}\n" for w in sorted(vocab)))
-    notice = _notice(cfg)
-    (local / "README").write_text(notice, encoding="utf-8")
-    (local / "LICENSE-NOTE").write_text(notice, encoding="utf-8")
-    wav_dir.mkdir(parents=True, exist_ok=True)
-    (wav_dir / "LICENSE-NOTE").write_text(notice, encoding="utf-8")
+    write_local(data_dir, wav_dir, info, pools.vocab, _notice(cfg))
     logger.info(
         "corpus done in %.1f s (text %.1f s, synthesis %.1f s with nj=%d, python %s)",
         time.time() - t0,

@@ -23,7 +23,7 @@ import tempfile
 import wave
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 
@@ -262,7 +262,6 @@ def degrade(
         (int16 (T',) waveform at ``out_rate``, the SNR used in dB).
     """
     import soxr
-    from scipy.signal import lfilter
 
     x = samples.astype(np.float64) / 32768.0
     x = soxr.resample(x, in_rate, out_rate, quality="HQ")
@@ -272,15 +271,24 @@ def degrade(
     x = x * (rng.uniform(0.25, 0.8) / peak)
     lo, hi = snr_range
     snr = float(rng.uniform(lo, hi))
+    y = np.clip(np.round((x + coloured_noise(x, snr, rng)) * 32767.0), -32768, 32767)
+    return y.astype("<i2"), snr
+
+
+def coloured_noise(x: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
+    """Gaussian noise (T,) for ``x`` (T,) at ``snr_db`` against its speech-active samples.
+
+    The colour is drawn from ``rng``: a one-pole filter from white (0) to brown-ish (0.97).
+    """
+    from scipy.signal import lfilter
+
     noise = rng.standard_normal(x.size)
     pole = float(rng.uniform(0.0, 0.97))  # 0 = white, near 1 = brown-ish
     noise = lfilter([1.0], [1.0, -pole], noise)
     speech = np.abs(x) > 0.01 * np.max(np.abs(x))
     p_sig = float(np.mean(x[speech] ** 2))
     p_noise = float(np.mean(noise**2))
-    noise *= np.sqrt(p_sig / (p_noise * 10.0 ** (snr / 10.0)))
-    y = np.clip(np.round((x + noise) * 32767.0), -32768, 32767).astype("<i2")
-    return y, snr
+    return noise * np.sqrt(p_sig / (p_noise * 10.0 ** (snr_db / 10.0)))
 
 
 def write_wav(path: Path | str, samples: np.ndarray, rate: int = TARGET_RATE) -> None:
@@ -344,9 +352,12 @@ def render(job: SynthJob) -> SynthResult:
 
 
 def render_all(
-    jobs: Sequence[SynthJob], nj: int = 1, desc: str = "synthesis"
+    jobs: Sequence, nj: int = 1, desc: str = "synthesis", worker: Callable = render
 ) -> Dict[str, SynthResult]:
     """Render ``jobs`` with ``nj`` processes, a tqdm bar on stderr; keyed by utt id.
+
+    ``worker`` (a module-level function, default :func:`render`) maps a job to a
+    result with an ``utt_id``.
 
     Workers are forked (they inherit the imported modules); every job draws
     its randomness from its own seed and id, so ``nj`` does not change output.
@@ -356,7 +367,7 @@ def render_all(
     results: Dict[str, SynthResult] = {}
     with tqdm(total=len(jobs), desc=desc, unit="utt", mininterval=1.0) as bar:
         if nj <= 1:
-            for r in map(render, jobs):
+            for r in map(worker, jobs):
                 results[r.utt_id] = r
                 bar.update(1)
         else:
@@ -364,7 +375,7 @@ def render_all(
 
             # spawn, not fork: a fork after torch/OpenMP threads exist can deadlock
             with mp.get_context("spawn").Pool(nj) as pool:
-                for r in pool.imap_unordered(render, jobs, chunksize=8):
+                for r in pool.imap_unordered(worker, jobs, chunksize=8):
                     results[r.utt_id] = r
                     bar.update(1)
     return results

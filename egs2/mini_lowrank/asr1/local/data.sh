@@ -17,29 +17,30 @@ wav_dir=downloads/wav
 seed=1
 nj=2
 smoke=false          # true: tiny corpus for CI (60 train, 20 per test set)
+corpus=v1            # v1: espeak-ng voices; v2: several engines, rooms, noise (held-out engine)
 python=${python:-python3}
 
 help_message="Usage: $0 [--data_dir DIR] [--wav_dir DIR] [--seed N] [--nj N]
-          [--smoke true|false] [--python CMD] [-- make_mini_corpus options]"
+          [--smoke true|false] [--corpus v1|v2] [--python CMD] [-- make_mini_corpus options]"
 
 while [ $# -gt 0 ]; do
     case "$1" in
         -h|--help) echo "${help_message}"; exit 0 ;;
         --) shift; break ;;
-        --data_dir|--wav_dir|--seed|--nj|--smoke|--python)
+        --data_dir|--wav_dir|--seed|--nj|--smoke|--corpus|--python)
             if [ $# -lt 2 ]; then log "Error: option $1 needs a value"; exit 2; fi
             printf -v "${1#--}" '%s' "$2"; shift 2 ;;
         *) log "Error: unknown option $1"; echo "${help_message}" >&2; exit 2 ;;
     esac
 done
 
-args=(--out-dir "${data_dir}" --wav-dir "${wav_dir}" --seed "${seed}" --nj "${nj}")
+args=(--out-dir "${data_dir}" --wav-dir "${wav_dir}" --seed "${seed}" --nj "${nj}" --corpus "${corpus}")
 case "${smoke}" in
     true) args+=(--smoke) ;;
     false) ;;
     *) log "Error: --smoke must be true or false, not '${smoke}'"; exit 2 ;;
 esac
 
-log "$0: making the mini corpus in ${data_dir} (wavs: ${wav_dir})"
+log "$0: making the mini corpus ${corpus} in ${data_dir} (wavs: ${wav_dir})"
 ${python} -m espnet_lowrank.bin.make_mini_corpus "${args[@]}" "$@"
 log "Successfully finished. [elapsed=${SECONDS}s]"

@@ -3,8 +3,13 @@
 # each: on 2 cores this is faster than one after the other (PyTorch gains little from a second
 # thread at this model size), and both models see the same machine load, so their epoch times
 # compare fairly. This is how the figures in RESULTS.md were made.
-#   local/side_by_side.sh [run.sh options, e.g. --python .venv/bin/python]
+#   local/side_by_side.sh [--corpus v1|v2] [run.sh options, e.g. --python .venv/bin/python]
 set -euo pipefail
+corpus_opts=()
+if [ "${1:-}" = --corpus ]; then
+    [ $# -ge 2 ] || { echo "$0: --corpus needs a value (v1 or v2)" >&2; exit 2; }
+    corpus_opts=(--corpus "$2"); shift 2
+fi
 for a in "$@"; do
     case "${a}" in
         --smoke | --ablations | --suggested | --asr_configs)
@@ -12,11 +17,11 @@ for a in "$@"; do
             exit 2 ;;
     esac
 done
-./run.sh --stop_stage 7 "$@"  # data, tokens, LM, statistics (shared)
+./run.sh "${corpus_opts[@]}" --stop_stage 7 "$@"  # data, tokens, LM, statistics (shared)
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 pids=()
 for config in conf/train_asr_full.yaml conf/train_asr_lr_sms.yaml; do
-    ./run.sh --asr_configs "${config}" --stage 8 --inference_nj 1 "$@" \
+    ./run.sh "${corpus_opts[@]}" --asr_configs "${config}" --stage 8 --inference_nj 1 "$@" \
         >"side_by_side.$(basename "${config}" .yaml).log" 2>&1 &
     pids+=($!)
 done
