@@ -106,6 +106,19 @@ def render(exp_dir: Path | str, sets: Sequence[str] = ("dev", "test", "test_unse
         cells += [mean_std(list(lm.ppl.get(s, {}).values())) for s in sets]
         cells.append(mean_std(list(lm.epoch_s.values())).replace(" (", " s (", 1))
         lines.append("|" + "|".join(cells) + "|")
+    same = [
+        (a, b)
+        for i, a in enumerate(sets)
+        for b in sets[i + 1 :]
+        if all(lm.ppl.get(a) and lm.ppl.get(a).keys() == lm.ppl.get(b, {}).keys() for lm in lms)
+        and all(
+            abs(lm.ppl[a][k] - lm.ppl[b][k]) <= 1e-4 * lm.ppl[a][k] for lm in lms for k in lm.ppl[a]
+        )
+    ]
+    for a, b in same:
+        lines.append(
+            f"\n`{b}` gives `{a}`'s perplexity to 4 digits for every LM: the same sentences."
+        )
     lines += _recognition(exp_dir, lms, [s for s in sets if s != "dev"])
     return lines + [""]
 

@@ -53,6 +53,12 @@ def test_table_over_seeds(tmp_path):
     assert row.split("|")[3] == "1.00×"
 
 
+def test_same_text_sets_are_named(tmp_path):
+    _lm(tmp_path, "train_lm_dense", 1, {"dev": 20.0, "test": 22.0, "test_unseen": 22.0001})
+    text = "\n".join(lm_study.render(tmp_path))
+    assert "`test_unseen` gives `test`'s perplexity" in text and "`test` gives `dev`" not in text
+
+
 def test_no_study_no_section(tmp_path):
     assert lm_study.render(tmp_path) == []
 
