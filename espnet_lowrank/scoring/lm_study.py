@@ -98,7 +98,7 @@ def render(exp_dir: Path | str, sets: Sequence[str] = ("dev", "test", "test_unse
         "- s/epoch: ESPnet's mean training time per epoch; these runs shared the machine "
         "with other jobs, so compare steps with `bench` (README) instead."
     )
-    head = ["LM", "params", "vs dense"] + [f"PPL {s}" for s in sets] + ["s/epoch"]
+    head = ["LM", "params", "dense / this"] + [f"PPL {s}" for s in sets] + ["s/epoch"]
     lines += ["", "|" + "|".join(head) + "|", "|" + "|".join(["---"] * len(head)) + "|"]
     for lm in lms:
         ratio = f"{lm.params / reference.params:.2f}×" if lm.params and reference.params else "n/a"
