@@ -26,6 +26,7 @@ from espnet_lowrank.factorize import densify
 from espnet_lowrank.layers.lowrank_linear import svd_factors
 from espnet_lowrank.mixin import LowRankPartMixin
 from espnet_lowrank.rank_map import RankMapLike
+from espnet_lowrank.strict_yaml import load_yaml_mapping
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +53,7 @@ def _task(task: str):
 
 
 def _read_config(path: Path) -> Dict[str, Any]:
-    with open(path, encoding="utf-8") as f:
-        cfg = yaml.safe_load(f)
-    if not isinstance(cfg, dict):
-        raise ValueError(f"{path}: not an ESPnet config (expected a mapping)")
-    return cfg
+    return load_yaml_mapping(path, "--config")
 
 
 def _load_weights(path: Path) -> Dict[str, torch.Tensor]:

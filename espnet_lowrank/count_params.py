@@ -19,6 +19,7 @@ import torch
 import yaml
 
 from espnet_lowrank.rank_map import LayerSlot, load_rank_map, resolve
+from espnet_lowrank.strict_yaml import load_yaml_mapping
 
 # task -> {part: our registered name}
 LOWRANK_PARTS = {
@@ -73,10 +74,7 @@ def _resolve(
     """Dense parameter counts per top-level child, and the resolved low-rank parts."""
     from espnet_lowrank.convert import _task
 
-    with open(config, encoding="utf-8") as f:
-        cfg = yaml.safe_load(f)
-    if not isinstance(cfg, dict):
-        raise ValueError(f"{config}: not an ESPnet config")
+    cfg = load_yaml_mapping(config, "config")
     if task not in LOWRANK_PARTS:
         raise ValueError(f"task must be one of {sorted(LOWRANK_PARTS)}, got {task!r}")
     task_cls = _task(task)
