@@ -106,7 +106,8 @@ def _resolve(
         module = getattr(model, part)
         schema = type(module).RANK_SCHEMA
         slots = module.rank_slots  # all dense here
-        ranks = resolve(load_rank_map(spec, schema.part), slots, schema, module.rank_num_blocks)
+        spec = load_rank_map(spec, schema.part, where=f"{part}_conf.rank_map")
+        ranks = resolve(spec, slots, schema, module.rank_num_blocks)
         dense = sum(p.numel() for p in module.parameters())
         parts[part] = ResolvedPart(slots, ranks, module.rank_num_blocks, dense)
     dense_by_child = {

@@ -8,3 +8,8 @@ It subclasses ``ValueError`` so library callers that catch ``ValueError`` keep w
 
 class InputError(ValueError):
     """A file, key or value given by the user cannot be used; the message says which."""
+
+
+class ExternalError(RuntimeError):
+    """A service or program the tool relies on failed (download server, the Hub);
+    the message says what failed and what to check."""

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from espnet_lowrank.analysis.measures import effective_ranks, singular_values
+from espnet_lowrank.checkpoint import load_state_dict_file
 from espnet_lowrank.errors import InputError
 from espnet_lowrank.rank_map import LayerSlot, RankSchema, find_slots
 from espnet_lowrank.strict_yaml import load_yaml
@@ -231,9 +232,9 @@ def read_state_dict(model_file: Path | str) -> Dict[str, torch.Tensor]:
     if not path.is_file():
         raise AnalysisError(f"model file {str(path)!r} does not exist")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as e:  # any unpickling failure: name the file
-        raise AnalysisError(f"{path}: cannot load as a PyTorch file: {e}") from e
+        state = load_state_dict_file(path, "model file", weights_only=False)
+    except InputError as e:  # torn or not a torch file: the message names it
+        raise AnalysisError(str(e)) from e
     if isinstance(state, Mapping) and "model" in state and "optimizers" in state:
         state = state["model"]
     if not isinstance(state, Mapping) or not all(

@@ -19,6 +19,7 @@ import torch
 import yaml
 from espnet2.lm.espnet_model import ESPnetLanguageModel
 
+from espnet_lowrank.bin._cli import run
 from espnet_lowrank.lora.merge import merge_lora
 from espnet_lowrank.rescoring.lm_scorer import load_lm
 from espnet_lowrank.strict_yaml import load_yaml_mapping
@@ -55,4 +56,4 @@ def main(argv=None) -> Path:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

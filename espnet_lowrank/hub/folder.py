@@ -30,6 +30,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 import yaml
 
+from espnet_lowrank.errors import InputError
 from espnet_lowrank.strict_yaml import loads_yaml
 
 RECIPE_TOPS = ("exp", "data", "dump")
@@ -148,6 +149,11 @@ def make_hub_folder(
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"output folder is not empty: {out}")
+    if not zipfile.is_zipfile(zip_path):
+        raise InputError(
+            f"{zip_path} is not a zip file (truncated?); make it with "
+            "`python -m espnet_lowrank.bin.pack asr ...`"
+        )
     with zipfile.ZipFile(zip_path) as z:
         meta = _read_meta(z, zip_path)
         listed = {

@@ -18,6 +18,7 @@ from typing import Any, Dict, Optional
 
 import yaml
 
+from espnet_lowrank.checkpoint import WeightsMismatchError, load_state_dict_file
 from espnet_lowrank.strict_yaml import load_yaml_mapping
 
 META = "meta.yaml"
@@ -71,13 +72,11 @@ def check_weights_match(model: Any, model_file: Path | str) -> None:
     Guards against ESPnet's ``strict=False`` load, which leaves a model built
     from the wrong class with random weights and says nothing.
     """
-    import torch
-
-    state = torch.load(model_file, map_location="cpu", weights_only=True)
+    state = load_state_dict_file(model_file, "asr_model_file")
     expected, found = set(model.state_dict()), set(state)
     missing, unexpected = sorted(expected - found), sorted(found - expected)
     if missing or unexpected:
-        raise RuntimeError(
+        raise WeightsMismatchError(
             f"{model_file} does not fit the model built from its config: "
             f"{len(missing)} parameter(s) missing (e.g. {missing[:5]}), "
             f"{len(unexpected)} unexpected (e.g. {unexpected[:5]}); was espnet_lowrank "

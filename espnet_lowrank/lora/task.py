@@ -25,11 +25,11 @@ import sys
 from pathlib import Path
 from typing import List
 
-import torch
 from espnet2.tasks.lm import LMTask
 from espnet2.utils.nested_dict_action import NestedDictAction
 from espnet2.utils.types import str2bool, str_or_none
 
+from espnet_lowrank.checkpoint import WeightsMismatchError, load_state_dict_file
 from espnet_lowrank.lora.config import LoRAConf
 from espnet_lowrank.lora.model import LoRALanguageModel
 from espnet_lowrank.lora.trainer import LoRATrainer
@@ -64,11 +64,13 @@ def load_base_lm(config_file: str, model_file: str, device: str = "cpu"):
             "(python -m espnet_lowrank.bin.lora_merge) and adapt the merged LM"
         )
     base = LMTask.build_model(base_args)
-    state = torch.load(model_file, map_location=device, weights_only=False)
+    state = load_state_dict_file(model_file, "--base_lm_file", weights_only=False)
     try:
         base.load_state_dict(state, strict=True)
     except RuntimeError as e:
-        raise RuntimeError(f"--base_lm_file {model_file} does not fit {config_file}: {e}") from None
+        raise WeightsMismatchError(
+            f"--base_lm_file {model_file} does not fit {config_file}: {e}"
+        ) from None
     return base, base_args
 
 

@@ -19,6 +19,7 @@ from espnet2.text.build_tokenizer import build_tokenizer
 from espnet2.text.cleaner import TextCleaner
 from espnet2.text.token_id_converter import TokenIDConverter
 
+from espnet_lowrank.checkpoint import WeightsMismatchError, load_state_dict_file
 from espnet_lowrank.rescoring.combine import Scored, ScoredHyp
 from espnet_lowrank.rescoring.nbest import NBest
 from espnet_lowrank.strict_yaml import load_yaml_mapping
@@ -46,11 +47,11 @@ def load_lm(config_file: Path | str, model_file: Path | str, device: str = "cpu"
     else:
         from espnet2.tasks.lm import LMTask as task
     model = task.build_model(args)
-    state = torch.load(model_file, map_location="cpu", weights_only=False)
+    state = load_state_dict_file(model_file, "LM weights file", weights_only=False)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as e:
-        raise RuntimeError(f"{model_file} does not fit {config_file}: {e}") from None
+        raise WeightsMismatchError(f"{model_file} does not fit {config_file}: {e}") from None
     return model.to(device).eval(), args
 
 

@@ -93,7 +93,7 @@ def test_upload_without_token_fails_clearly(recipe, monkeypatch, capsys):
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
     argv = ["--packed-zip", str(recipe.zip_path), "--hf-repo", "me/tiny"]
-    assert upload.main(argv + ["--skip-load-check"]) == 1
+    assert upload.main(argv + ["--skip-load-check"]) == 2
     assert "HF_TOKEN is not set" in capsys.readouterr().err
 
 
@@ -108,6 +108,6 @@ def test_bad_repo_id(recipe, monkeypatch, capsys, repo):
         repo,
         "--skip-load-check",
     ]
-    assert upload.main(argv) == 1
+    assert upload.main(argv) == 2
     err = capsys.readouterr().err
     assert "user/name" in err and SECRET not in err
