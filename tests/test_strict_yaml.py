@@ -21,7 +21,8 @@ def test_duplicate_keys_name_file_key_and_both_lines(tmp_path):
     with pytest.raises(YAMLInputError, match=rf"{f}: duplicate key 'groups' \(lines 1 and 4\)"):
         load_yaml(f)
     nested = "groups: {attention: 0.5,\n  attention: 0.25}\n"
-    with pytest.raises(YAMLInputError, match=r"x.yaml: duplicate key 'attention' \(lines 1 and 2\)"):
+    match = r"x.yaml: duplicate key 'attention' \(lines 1 and 2\)"
+    with pytest.raises(YAMLInputError, match=match):
         loads_yaml(nested, "x.yaml")
 
 
