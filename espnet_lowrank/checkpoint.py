@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Dict, Union
 
-from espnet_lowrank.errors import InputError
+from espnet_lowrank.errors import InputError, require_file
 
 
 class CheckpointError(InputError):
@@ -41,11 +41,7 @@ def load_state_dict_file(
     """
     import torch
 
-    p = Path(path)
-    if not p.exists():
-        raise CheckpointError(f"{what} {str(path)!r} does not exist")
-    if not p.is_file():
-        raise CheckpointError(f"{what} {str(path)!r} is not a file")
+    p = require_file(path, what, CheckpointError)
     try:
         state = torch.load(
             p,

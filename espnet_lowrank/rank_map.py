@@ -216,7 +216,11 @@ def load_rank_map(value: RankMapLike, part: str, where: str = "rank_map") -> Dic
             )
         spec[key] = dict(spec[key])
     optional = spec.setdefault("optional", [])
-    if not isinstance(optional, list) or not set(optional) <= set(spec["groups"]):
+    if (
+        not isinstance(optional, list)
+        or not all(isinstance(k, str) for k in optional)
+        or not set(optional) <= set(spec["groups"])
+    ):
         raise RankMapError(
             f"{where}.optional: must be a list of keys of groups "
             f"{sorted(spec['groups'])}, got {optional!r}"

@@ -15,7 +15,7 @@ from typing import Any, Dict, Union
 
 import yaml
 
-from espnet_lowrank.errors import InputError
+from espnet_lowrank.errors import InputError, require_file
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -71,11 +71,7 @@ def _describe(e: yaml.YAMLError) -> str:
 
 def load_yaml(path: Union[str, Path], what: str = "YAML file") -> Any:
     """Read and parse the YAML file ``path`` strictly; ``what`` names it in errors."""
-    p = Path(path)
-    if not p.exists():
-        raise YAMLInputError(f"{what} {str(path)!r} does not exist")
-    if not p.is_file():
-        raise YAMLInputError(f"{what} {str(path)!r} is not a file")
+    p = require_file(path, what, YAMLInputError)
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
