@@ -9,7 +9,7 @@ the table of :mod:`espnet_lowrank.avsr.compare` (parameters, seconds per epoch, 
 written into ``MD`` between marker lines (replacing an earlier block, else before
 its first ``## `` section; the rest of the file is kept).
 
-Exit status 1 with a message naming the file for bad data, 2 for bad arguments.
+Exit status 2 with one message naming the file for bad data or bad arguments.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ Examples::
 Writes into --out-dir: rank_analysis.txt, rank_analysis.json,
 rank_by_depth_<measure>.png, spectra_<part>.png, and with --suggest
 suggested_rank_map.yaml; with --checkpoints rank_emergence.json and
-rank_emergence_<measure>.png. Exits with status 1 and a message on bad input.
+rank_emergence_<measure>.png. Exits with status 2 and a message on bad input.
 """
 
 from __future__ import annotations
