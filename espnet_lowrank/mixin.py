@@ -9,7 +9,8 @@ ESPnet's ``Speech2Text`` and ``build_model_from_file`` load weights with
 ``strict=False`` and drop the result, so a checkpoint whose layers do not match
 (dense weights for a factorized layer or the reverse) would leave random weights
 behind without a word. A load-state-dict pre-hook checks every factorizable layer
-and turns such a mismatch into an error that says what to do.
+(its weight or factors and its bias, missing or unexpected) and turns a mismatch
+into an error that says what to do.
 """
 
 from __future__ import annotations
@@ -112,21 +113,32 @@ def _check_factorized_keys(
     unexpected_keys: List[str],
     error_msgs: List[str],
 ) -> None:
+    """Every factorizable layer must find exactly its own keys (weights, factors and
+    bias) in the checkpoint: none missing, none unexpected, whatever ``strict`` is."""
     problems = []
     for slot in module.rank_slots:
-        base = prefix + slot.name + "."
-        has_dense = base + "weight" in state_dict
-        has_factors = base + "U" in state_dict or base + "V" in state_dict
-        if module.resolved_ranks[slot.name] is None:
-            if has_factors and not has_dense:
-                problems.append(f"{base[:-1]}: checkpoint is low-rank, model layer is dense")
-            elif not has_dense:
-                problems.append(f"{base[:-1]}: no weight in the checkpoint")
+        name = prefix + slot.name
+        expected = {
+            k[len(name) + 1 :]
+            for k in module.get_submodule(slot.name).state_dict(prefix=name + ".", keep_vars=True)
+        }
+        present = {k[len(name) + 1 :] for k in state_dict if k.startswith(name + ".")}
+        if present == expected:
+            continue
+        lowrank = module.resolved_ranks[slot.name] is not None
+        dense_ckpt = "weight" in present and not {"U", "V"} & present
+        factor_ckpt = bool({"U", "V"} & present) and "weight" not in present
+        if lowrank and dense_ckpt:
+            problems.append(f"{name}: checkpoint is dense, model layer is low-rank")
+        elif not lowrank and factor_ckpt:
+            problems.append(f"{name}: checkpoint is low-rank, model layer is dense")
+        elif not present:
+            problems.append(f"{name}: not in the checkpoint")
         else:
-            if has_dense and not has_factors:
-                problems.append(f"{base[:-1]}: checkpoint is dense, model layer is low-rank")
-            elif not (base + "U" in state_dict and base + "V" in state_dict):
-                problems.append(f"{base[:-1]}: factors U/V missing from the checkpoint")
+            missing, unexpected = sorted(expected - present), sorted(present - expected)
+            what = [f"missing {missing}"] if missing else []
+            what += [f"unexpected {unexpected}"] if unexpected else []
+            problems.append(f"{name}: {', '.join(what)}")
     if problems:
         shown = "; ".join(problems[:5]) + (
             f"; ... {len(problems) - 5} more" if len(problems) > 5 else ""

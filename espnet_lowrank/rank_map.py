@@ -38,7 +38,11 @@ changes to the resolution rules.
 A rank map is given as a mapping, a path to a YAML file (holding a map or
 ``encoder:``/``decoder:``/``lm:`` sections), or a preset name (``lr_sms``,
 ``dense``, ``attention_only``, ``ffn_only``, ``uniform``; see
-``espnet_lowrank/rank_maps/``).
+``espnet_lowrank/rank_maps/``). ``None`` (``rank_map: ~`` in YAML) means "no rank
+map": every layer stays dense, as with ``dense``; leaving ``rank_map`` out gives
+the class default instead (``lr_sms`` for the encoder, decoder and LM). Files are
+read strictly (:mod:`espnet_lowrank.strict_yaml`: a duplicated key is an error), and
+``groups``/``layers`` must be mappings when given (``groups: 0`` is an error).
 """
 
 from __future__ import annotations
@@ -52,7 +56,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-import yaml
+from espnet_lowrank.errors import InputError
+from espnet_lowrank.strict_yaml import load_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +70,7 @@ RankValue = Union[str, int, float]
 RankMapLike = Union[None, str, Path, Mapping[str, Any]]
 
 
-class RankMapError(ValueError):
+class RankMapError(InputError):
     """A rank map that cannot be applied; the message names the key and value."""
 
 
@@ -172,11 +177,10 @@ def load_rank_map(value: RankMapLike, part: str, where: str = "rank_map") -> Dic
                 f"{where}: {text!r} is neither a YAML file nor a preset "
                 f"(presets: {', '.join(preset_names())})"
             )
-        with open(source, encoding="utf-8") as f:
-            try:
-                data = yaml.safe_load(f)
-            except yaml.YAMLError as e:
-                raise RankMapError(f"{where}: cannot parse {source}: {e}") from e
+        try:
+            data = load_yaml(source, "rank map file")
+        except InputError as e:
+            raise RankMapError(f"{where}: {e}") from e
         where = f"{where} ({source})"
         if not isinstance(data, Mapping):
             raise RankMapError(f"{where}: expected a mapping, got {type(data).__name__}")
@@ -205,11 +209,18 @@ def load_rank_map(value: RankMapLike, part: str, where: str = "rank_map") -> Dic
     if isinstance(rt, bool) or not isinstance(rt, int) or rt < 1:
         raise RankMapError(f"{where}.round_to: must be an int >= 1, got {rt!r}")
     for key in ("groups", "layers"):
-        if not isinstance(spec[key] or {}, Mapping):
-            raise RankMapError(f"{where}.{key}: expected a mapping, got {spec[key]!r}")
-        spec[key] = dict(spec[key] or {})
+        if not isinstance(spec[key], Mapping):  # `groups: 0`, `groups: ''`, `groups:`
+            got = "nothing (empty)" if spec[key] is None else repr(spec[key])
+            raise RankMapError(
+                f"{where}.{key}: expected a mapping (write {{}} for none), got {got}"
+            )
+        spec[key] = dict(spec[key])
     optional = spec.setdefault("optional", [])
-    if not isinstance(optional, list) or not set(optional) <= set(spec["groups"]):
+    if (
+        not isinstance(optional, list)
+        or not all(isinstance(k, str) for k in optional)
+        or not set(optional) <= set(spec["groups"])
+    ):
         raise RankMapError(
             f"{where}.optional: must be a list of keys of groups "
             f"{sorted(spec['groups'])}, got {optional!r}"

@@ -146,7 +146,7 @@ def test_files_sections_and_presets(tmp_path):
         load_rank_map(str(tmp_path / "missing.yaml"), "encoder")
     bad = tmp_path / "bad.yaml"
     bad.write_text("groups: [1, 2\n")
-    with pytest.raises(RankMapError, match="cannot parse"):
+    with pytest.raises(RankMapError, match="not valid YAML: line 2"):
         load_rank_map(str(bad), "encoder")
     with pytest.raises(RankMapError, match="neither a YAML file nor a preset"):
         load_rank_map("lr_smss", "encoder")

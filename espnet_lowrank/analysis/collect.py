@@ -20,11 +20,13 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
-import yaml
 from torch import nn
 
 from espnet_lowrank.analysis.measures import effective_ranks, singular_values
+from espnet_lowrank.checkpoint import load_state_dict_file
+from espnet_lowrank.errors import InputError
 from espnet_lowrank.rank_map import LayerSlot, RankSchema, find_slots
+from espnet_lowrank.strict_yaml import load_yaml
 
 TASK_PARTS: Dict[str, Tuple[str, ...]] = {"asr": ("encoder", "decoder"), "lm": ("lm",)}
 _EPOCH_FILE = re.compile(r"(\d+)epoch\.pth")
@@ -197,10 +199,9 @@ def read_config(config: Path | str, task: str) -> Dict[str, Any]:
     if not path.is_file():
         raise AnalysisError(f"config file {str(path)!r} does not exist")
     try:
-        with open(path, encoding="utf-8") as f:
-            cfg = yaml.safe_load(f)
-    except yaml.YAMLError as e:
-        raise AnalysisError(f"{path}: cannot parse YAML: {e}") from e
+        cfg = load_yaml(path, "config file")
+    except InputError as e:
+        raise AnalysisError(str(e)) from e
     if not isinstance(cfg, dict):
         raise AnalysisError(f"{path}: not an ESPnet config (expected a mapping)")
     key = "lm" if task == "lm" else "encoder"
@@ -231,9 +232,9 @@ def read_state_dict(model_file: Path | str) -> Dict[str, torch.Tensor]:
     if not path.is_file():
         raise AnalysisError(f"model file {str(path)!r} does not exist")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as e:  # any unpickling failure: name the file
-        raise AnalysisError(f"{path}: cannot load as a PyTorch file: {e}") from e
+        state = load_state_dict_file(path, "model file", weights_only=False)
+    except InputError as e:  # torn or not a torch file: the message names it
+        raise AnalysisError(str(e)) from e
     if isinstance(state, Mapping) and "model" in state and "optimizers" in state:
         state = state["model"]
     if not isinstance(state, Mapping) or not all(

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
-import yaml
-
 from espnet_lowrank.recipe.measure import epoch_seconds
 from espnet_lowrank.scoring.sclite import parse_result
+from espnet_lowrank.strict_yaml import load_yaml
 
 
 @dataclass
@@ -42,7 +41,7 @@ def count_parameters(config: Path | str) -> Tuple[int, str]:
     path = Path(config)
     if not path.is_file():
         raise FileNotFoundError(f"training config not found: {path}")
-    cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+    cfg = load_yaml(path, "training config")
     if not isinstance(cfg, dict) or cfg.get("model") != "avsr":
         raise ValueError(f"{path}: not an AVSR training config (model: avsr)")
     args = argparse.Namespace(**cfg)

@@ -18,6 +18,8 @@ from typing import Any, Dict, Optional, Tuple
 import torch
 import yaml
 
+from espnet_lowrank.strict_yaml import load_yaml_mapping
+
 FS = 16000
 
 
@@ -183,10 +185,7 @@ def build_asr_from_config(
     config = Path(config)
     if not config.is_file():
         raise FileNotFoundError(f"ASR config not found: {config}")
-    with config.open(encoding="utf-8") as f:
-        cfg = yaml.safe_load(f) or {}
-    if not isinstance(cfg, dict):
-        raise ValueError(f"{config}: not a YAML mapping")
+    cfg = load_yaml_mapping(config, "ASR config")
     tokens = Path(token_list) if token_list is not None else cfg.get("token_list")
     if tokens is None:
         raise ValueError(f"{config} names no token_list: pass one (bench --token-list)")

@@ -4,6 +4,10 @@ Same options as ``python -m espnet2.bin.asr_train``; the saved ``config.yaml`` h
 the resolved rank maps (see :mod:`espnet_lowrank.tasks.inline`).
 """
 
+import sys
+
+from espnet_lowrank.bin._cli import run
+from espnet_lowrank.bin._espnet_tool import check_inputs
 from espnet_lowrank.tasks.asr import LowRankASRTask
 
 
@@ -12,8 +16,10 @@ def get_parser():
 
 
 def main(cmd=None):
-    LowRankASRTask.main(cmd=cmd)
+    argv = sys.argv[1:] if cmd is None else list(cmd)
+    check_inputs(argv)  # strict YAML, readable weights: a message, not a traceback
+    LowRankASRTask.main(cmd=argv)
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -9,7 +9,7 @@ the table of :mod:`espnet_lowrank.avsr.compare` (parameters, seconds per epoch, 
 written into ``MD`` between marker lines (replacing an earlier block, else before
 its first ``## `` section; the rest of the file is kept).
 
-Exit status 1 with a message naming the file for bad data, 2 for bad arguments.
+Exit status 2 with one message naming the file for bad data or bad arguments.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import sys
 from typing import List, Optional
+
+from espnet_lowrank.bin._cli import EXIT_BAD_INPUT, run
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -46,6 +48,7 @@ BEGIN, END = "<!-- avsr compare: begin -->", "<!-- avsr compare: end -->"
 def _compare(args: argparse.Namespace) -> str:
     from pathlib import Path
 
+    from espnet_lowrank.atomic import atomic_write_text
     from espnet_lowrank.avsr.compare import collect, render
 
     models = []
@@ -69,7 +72,7 @@ def _compare(args: argparse.Namespace) -> str:
         text = f"{head}\n{block}\n## {rest}"
     else:
         text = (text.rstrip("\n") + "\n\n" if text else "") + block
-    out.write_text(text, encoding="utf-8")
+    atomic_write_text(out, text)
     print(table, end="")
     return f"wrote the comparison of {len(rows)} model(s) to {out}"
 
@@ -86,10 +89,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             message = report.summary(args.src)
     except (FileNotFoundError, ValueError) as e:
         print(f"avsr_data {args.command}: error: {e}", file=sys.stderr)
-        return 1
+        return EXIT_BAD_INPUT
     print(message, file=sys.stderr)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

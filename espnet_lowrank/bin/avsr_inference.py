@@ -23,6 +23,8 @@ import torch
 from espnet_lowrank._espnet_import import import_quietly
 from espnet_lowrank.avsr.model import MODALITIES, AVSRModel
 from espnet_lowrank.avsr.task import AVSRTask
+from espnet_lowrank.bin._cli import run
+from espnet_lowrank.bin._espnet_tool import check_inputs
 from espnet_lowrank.registry import register
 
 _tool = import_quietly("espnet2.bin.asr_inference")[0]
@@ -162,10 +164,12 @@ def inference(args: Dict[str, Any]) -> None:
 
 def main(cmd=None):
     print(" ".join(sys.argv), file=sys.stderr)
-    args = vars(get_parser().parse_args(cmd))
+    argv = sys.argv[1:] if cmd is None else list(cmd)
+    check_inputs(argv)  # strict YAML, readable weights: a message, not a traceback
+    args = vars(get_parser().parse_args(argv))
     args.pop("config", None)
     inference(args)
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

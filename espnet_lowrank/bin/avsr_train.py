@@ -6,7 +6,11 @@ ESPnet's trainer (checkpoints, ``--resume``, model averaging at the end,
 ``--print_config``); the saved ``config.yaml`` holds every resolved rank map.
 """
 
+import sys
+
 from espnet_lowrank.avsr.task import AVSRTask
+from espnet_lowrank.bin._cli import run
+from espnet_lowrank.bin._espnet_tool import check_inputs
 
 
 def get_parser():
@@ -14,8 +18,10 @@ def get_parser():
 
 
 def main(cmd=None):
-    AVSRTask.main(cmd=cmd)
+    argv = sys.argv[1:] if cmd is None else list(cmd)
+    check_inputs(argv)  # strict YAML, readable weights: a message, not a traceback
+    AVSRTask.main(cmd=argv)
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

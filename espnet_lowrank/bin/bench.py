@@ -15,6 +15,7 @@ from typing import List, Optional
 
 from espnet_lowrank.bench import report
 from espnet_lowrank.bench.timing import pin_threads
+from espnet_lowrank.bin._cli import run
 
 COMMANDS = ("layer", "train", "decode", "lm", "lm_width", "profile")
 
@@ -262,4 +263,4 @@ def main(argv=None) -> List[dict]:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

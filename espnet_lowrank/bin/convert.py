@@ -16,6 +16,7 @@ Examples::
 import argparse
 import logging
 
+from espnet_lowrank.bin._cli import run
 from espnet_lowrank.convert import parse_rank_map_args, to_dense, to_lowrank
 
 
@@ -52,4 +53,4 @@ def main(cmd=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

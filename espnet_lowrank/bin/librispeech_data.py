@@ -21,6 +21,7 @@ import logging
 import sys
 from typing import List, Optional
 
+from espnet_lowrank.bin._cli import EXIT_BAD_INPUT, run
 from espnet_lowrank.corpora import librispeech as ls
 from espnet_lowrank.download import DownloadError, ExtractError
 
@@ -164,9 +165,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             )
     except (ls.CorpusError, DownloadError, ExtractError) as e:
         print(f"librispeech_data {args.command}: error: {e}", file=sys.stderr)
-        return 1
+        return EXIT_BAD_INPUT
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

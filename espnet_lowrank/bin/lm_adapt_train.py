@@ -12,6 +12,10 @@ Every ESPnet LM training option works (``--ngpu``, ``--resume``, ``--print_confi
 
 from __future__ import annotations
 
+import sys
+
+from espnet_lowrank.bin._cli import run
+from espnet_lowrank.bin._espnet_tool import check_inputs
 from espnet_lowrank.lora.task import LoRALMTask
 
 
@@ -22,8 +26,10 @@ def get_parser():
 
 def main(argv=None) -> None:
     """Run ``LoRALMTask`` (training, or ``--print_config``)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    check_inputs(argv)  # strict YAML, readable weights: a message, not a traceback
     LoRALMTask.main(cmd=argv)
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

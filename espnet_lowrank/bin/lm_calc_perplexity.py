@@ -1,8 +1,9 @@
 """ESPnet's ``lm_calc_perplexity`` with the low-rank classes registered (same options)."""
 
+from espnet_lowrank.bin._cli import run
 from espnet_lowrank.bin._espnet_tool import wrap
 
 get_parser, main = wrap("espnet2.bin.lm_calc_perplexity")
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -19,8 +19,10 @@ import torch
 import yaml
 from espnet2.lm.espnet_model import ESPnetLanguageModel
 
+from espnet_lowrank.bin._cli import run
 from espnet_lowrank.lora.merge import merge_lora
 from espnet_lowrank.rescoring.lm_scorer import load_lm
+from espnet_lowrank.strict_yaml import load_yaml_mapping
 
 
 def merge_files(lm_train_config: str, lm_file: str, out_dir: str) -> Path:
@@ -31,8 +33,7 @@ def merge_files(lm_train_config: str, lm_file: str, out_dir: str) -> Path:
     merged = ESPnetLanguageModel(
         lm=merge_lora(model.lm), vocab_size=model.sos + 1, ignore_id=model.ignore_id
     )
-    with open(args.base_lm_config, encoding="utf-8") as f:
-        base_cfg = yaml.safe_load(f)
+    base_cfg = load_yaml_mapping(args.base_lm_config, "base LM config")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     base_cfg["token_list"] = list(args.token_list)
@@ -55,4 +56,4 @@ def main(argv=None) -> Path:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

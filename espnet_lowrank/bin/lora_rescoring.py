@@ -32,6 +32,8 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
+from espnet_lowrank.atomic import atomic_write_text
+from espnet_lowrank.bin._cli import run
 from espnet_lowrank.rescoring.combine import parse_grid
 from espnet_lowrank.rescoring.homophones import MODES, cmudict_table, vocab_words
 from espnet_lowrank.rescoring.lm_scorer import LENGTH_UNITS, LMScorer
@@ -164,8 +166,7 @@ def main(argv=None):
             args.nbest_root, args.ref_root, args.out_root, args.dev_set, args.test_sets,
             args.base, strategies, args.nbest, args.full_finetune,
         )  # fmt: skip
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text, encoding="utf-8")
+        atomic_write_text(args.out, text)
         logging.info(f"wrote {args.out}")
         return text
 
@@ -197,4 +198,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -18,6 +18,7 @@ import sys
 import time
 from typing import List, Optional
 
+from espnet_lowrank.bin._cli import EXIT_BAD_INPUT, run
 from espnet_lowrank.corpora.lrs3 import VIDEO_MODES, prepare_lrs3
 from espnet_lowrank.video.mouth import MouthCropConfig
 
@@ -99,7 +100,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         crop = MouthCropConfig(args.crop_size, args.out_size, args.fps, args.smooth_window)
     except ValueError as e:
         print(f"lrs3_data: error: {e}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     start = time.perf_counter()
     try:
         summary = prepare_lrs3(
@@ -117,7 +118,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         )
     except (FileNotFoundError, ValueError) as e:
         print(f"lrs3_data: error: {e}", file=sys.stderr)
-        return 1
+        return EXIT_BAD_INPUT
     elapsed = time.perf_counter() - start
     for key, reason in summary.skipped[:_SHOWN_SKIPS]:
         logging.warning("skipped %s: %s", key, reason)
@@ -132,4 +133,4 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

@@ -19,6 +19,8 @@ import sys
 from dataclasses import replace
 from typing import List, Optional
 
+from espnet_lowrank.bin._cli import run
+
 
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m espnet_lowrank.bin.make_mini_av_corpus",
@@ -70,4 +72,4 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

@@ -19,6 +19,7 @@ import sys
 from dataclasses import replace
 from typing import List, Optional
 
+from espnet_lowrank.bin._cli import run
 from espnet_lowrank.corpora.mini.voices import TRAIN_ACCENTS, UNSEEN_ACCENTS
 
 
@@ -188,4 +189,4 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

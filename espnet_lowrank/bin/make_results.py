@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import List, Optional
 
 from espnet_lowrank.scoring import lm_study
+from espnet_lowrank.atomic import atomic_write_text
+from espnet_lowrank.bin._cli import EXIT_BAD_INPUT, run
 from espnet_lowrank.scoring.results_md import collect, environment, render_results
 
 
@@ -46,15 +48,14 @@ def main(argv: Optional[List[str]] = None) -> int:
             text += "\n" + "\n".join(study)
     except (FileNotFoundError, ValueError) as e:
         print(f"make_results: error: {e}", file=sys.stderr)
-        return 1
+        return EXIT_BAD_INPUT
     if args.out == "-":
         sys.stdout.write(text)
     else:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text, encoding="utf-8")
+        atomic_write_text(args.out, text)
         print(f"Wrote {args.out} ({len(models)} model(s))")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

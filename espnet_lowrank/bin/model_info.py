@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+from espnet_lowrank.bin._cli import EXIT_BAD_INPUT, run
 from espnet_lowrank.recipe import measure
 from espnet_lowrank.scoring.model_info import read_model_info, update_model_info
 
@@ -78,10 +79,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         message = _train(args) if args.command == "train" else _decode(args)
     except (FileNotFoundError, ValueError) as e:
         print(f"model_info: error: {e}", file=sys.stderr)
-        return 1
+        return EXIT_BAD_INPUT
     print(message)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

@@ -21,6 +21,7 @@ from typing import List, Optional, Sequence
 
 import yaml
 
+from espnet_lowrank.bin._cli import run
 from espnet_lowrank.bin.rescore import add_lm_arguments, resolve_weights
 from espnet_lowrank.corpora.kaldi_dir import read_table
 from espnet_lowrank.rescoring.homophones import MODES, cmudict_table, vocab_words
@@ -77,4 +78,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -19,7 +19,7 @@ Examples::
 Writes into --out-dir: rank_analysis.txt, rank_analysis.json,
 rank_by_depth_<measure>.png, spectra_<part>.png, and with --suggest
 suggested_rank_map.yaml; with --checkpoints rank_emergence.json and
-rank_emergence_<measure>.png. Exits with status 1 and a message on bad input.
+rank_emergence_<measure>.png. Exits with status 2 and a message on bad input.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import List, Optional
 
 from espnet_lowrank.analysis.measures import DEFAULT_MEASURES
+from espnet_lowrank.atomic import atomic_dir
+from espnet_lowrank.bin._cli import run
 
 logger = logging.getLogger("espnet_lowrank.bin.rank_analysis")
 
@@ -152,7 +154,7 @@ def _analyse_one(args: argparse.Namespace, out: Path, command: str) -> List[Path
         suggestion = _suggest(args, analysis, out, command)
         written.append(out / "suggested_rank_map.yaml")
         report["suggestion"] = {
-            "file": str(out / "suggested_rank_map.yaml"),
+            "file": str(Path(args.out_dir) / "suggested_rank_map.yaml"),
             "measure": suggestion.measure,
             "param_ratio": suggestion.target,
             "achieved": suggestion.achieved,
@@ -235,11 +237,12 @@ def main(cmd: Optional[List[str]] = None) -> List[Path]:
 
     out = Path(args.out_dir)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        if args.checkpoints is not None:
-            written = _emergence(args, out)
-        else:
-            written = _analyse_one(args, out, command)
+        with atomic_dir(out) as work:  # a failed run leaves the old outputs or none
+            if args.checkpoints is not None:
+                written = _emergence(args, work)
+            else:
+                written = _analyse_one(args, work, command)
+        written = [out / p.relative_to(work) for p in written]
     except (ValueError, RankMapError, OSError) as e:
         raise SystemExit(f"rank_analysis: error: {e}") from e
     for p in written:
@@ -248,4 +251,4 @@ def main(cmd: Optional[List[str]] = None) -> List[Path]:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -23,6 +23,8 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+from espnet_lowrank.bin._cli import EXIT_BAD_INPUT, run
+
 
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -168,10 +170,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         message = _run(args)
     except (FileNotFoundError, ValueError) as e:
         print(f"recipe_tools {args.command}: error: {e}", file=sys.stderr)
-        return 1
+        return EXIT_BAD_INPUT
     print(message, file=sys.stderr)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

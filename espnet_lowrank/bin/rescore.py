@@ -22,6 +22,7 @@ import logging
 from pathlib import Path
 from typing import Optional, Tuple
 
+from espnet_lowrank.bin._cli import run
 from espnet_lowrank.corpora.kaldi_dir import read_table
 from espnet_lowrank.rescoring.combine import grid_search, load_weights, parse_grid, save_weights
 from espnet_lowrank.rescoring.lm_scorer import LENGTH_UNITS, LMScorer, score_nbest
@@ -109,8 +110,8 @@ def main(argv=None) -> dict:
     args = get_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     out_dir = Path(args.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     scorer = LMScorer.from_files(args.lm_train_config, args.lm_file, args.device, args.batch_size)
+    out_dir.mkdir(parents=True, exist_ok=True)
     lw, lb, dev_wer = resolve_weights(args, scorer, out_dir)
     nbest = read_nbest(args.nbest_dir, args.nbest)
     scored = score_nbest(nbest, scorer, args.length_unit)
@@ -124,4 +125,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

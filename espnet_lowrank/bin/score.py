@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+from espnet_lowrank.bin._cli import EXIT_BAD_INPUT, run
 from espnet_lowrank.scoring.score_dir import score_text_files
 from espnet_lowrank.scoring.trn import UNITS
 
@@ -85,7 +86,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         )
     except (FileNotFoundError, ValueError, RuntimeError) as e:
         print(f"score: error: {e}", file=sys.stderr)
-        return 1
+        return EXIT_BAD_INPUT
     s = result.summary
     print(f"Write {args.unit} result in {result.result_txt}")
     print("|Snt|Wrd|Corr|Sub|Del|Ins|Err|S.Err|")
@@ -94,4 +95,4 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

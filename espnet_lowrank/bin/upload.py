@@ -23,6 +23,9 @@ import tempfile
 from pathlib import Path
 from typing import List, Optional
 
+from espnet_lowrank.atomic import atomic_dir
+from espnet_lowrank.bin._cli import EXIT_BAD_INPUT, run
+from espnet_lowrank.checkpoint import load_state_dict_file
 from espnet_lowrank.hub.folder import HubFolder, make_hub_folder
 from espnet_lowrank.hub.model_card import parameter_report, render_card
 from espnet_lowrank.hub.upload import check_repo_id, upload_folder
@@ -52,7 +55,6 @@ def get_parser() -> argparse.ArgumentParser:
 
 def build_folder(args: argparse.Namespace, out_dir: Path) -> HubFolder:
     """Unpack, write the card and (unless skipped) load the folder back."""
-    import torch
 
     results = None
     if args.results_md is not None:
@@ -64,7 +66,7 @@ def build_folder(args: argparse.Namespace, out_dir: Path) -> HubFolder:
             "(pack with `python -m espnet2.bin.pack asr`)"
         )
     model_file = folder.file("asr_model_file")
-    state = torch.load(model_file, map_location="cpu", weights_only=True)
+    state = load_state_dict_file(model_file, f"{args.packed_zip}: asr_model_file")
     parameter_names = None
     if not args.skip_load_check:
         from espnet_lowrank.hub.load import load_speech2text
@@ -91,8 +93,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         check_repo_id(args.hf_repo)
         if args.dry_run is not None:
-            folder = build_folder(args, Path(args.dry_run))
-            print(f"Wrote {folder.path} (dry run: nothing uploaded to {args.hf_repo})")
+            out = Path(args.dry_run)
+            if out.exists() and any(out.iterdir()):
+                raise FileExistsError(f"output folder is not empty: {out}")
+            with atomic_dir(out) as work:  # a failure leaves no partly written folder
+                build_folder(args, work)
+            print(f"Wrote {out} (dry run: nothing uploaded to {args.hf_repo})")
             return 0
         with tempfile.TemporaryDirectory() as tmp:
             folder = build_folder(args, Path(tmp) / "repo")
@@ -100,9 +106,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"Uploaded {args.packed_zip} to {args.hf_repo}: {url}")
     except (FileNotFoundError, FileExistsError, ValueError, RuntimeError) as e:
         print(f"upload: error: {e}", file=sys.stderr)
-        return 1
+        return EXIT_BAD_INPUT
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

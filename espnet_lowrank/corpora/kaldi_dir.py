@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
+from espnet_lowrank.atomic import atomic_dir
+
 
 @dataclass(frozen=True)
 class Utterance:
@@ -59,7 +61,6 @@ def write_data_dir(out_dir: Path | str, utts: Iterable[Utterance]) -> Path:
         rows[u.utt_id] = u
     if not rows:
         raise ValueError(f"no utterances to write to {out}")
-    out.mkdir(parents=True, exist_ok=True)
     ids = sorted(rows)
     tables: Dict[str, List[str]] = {"wav.scp": [], "text": [], "utt2spk": []}
     for k in ids:
@@ -76,7 +77,9 @@ def write_data_dir(out_dir: Path | str, utts: Iterable[Utterance]) -> Path:
     for name, lines in tables.items():
         if len(lines) != len(ids) and name != "spk2utt":
             raise ValueError(f"table {name} is missing entries in {out}")
-        (out / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with atomic_dir(out) as work:  # all tables, or (on a failure) the old ones
+        for name, lines in tables.items():
+            (work / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
     return out
 
 

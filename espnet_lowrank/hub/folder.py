@@ -30,6 +30,9 @@ from typing import Any, Dict, List, Mapping, Optional
 
 import yaml
 
+from espnet_lowrank.errors import InputError
+from espnet_lowrank.strict_yaml import loads_yaml
+
 RECIPE_TOPS = ("exp", "data", "dump")
 META = "meta.yaml"
 
@@ -67,7 +70,7 @@ def _read_meta(z: zipfile.ZipFile, zip_path: Path) -> Dict[str, Any]:
             f"{zip_path}: no {META} at the top of the zip; make it with "
             "`python -m espnet2.bin.pack asr ...`"
         )
-    meta = yaml.safe_load(z.read(META))
+    meta = loads_yaml(z.read(META), f"{zip_path}:{META}")
     for key in ("yaml_files", "files"):
         if not isinstance(meta, dict) or not isinstance(meta.get(key), dict):
             raise ValueError(f"{zip_path}: {META} must have a mapping {key!r}")
@@ -146,6 +149,11 @@ def make_hub_folder(
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"output folder is not empty: {out}")
+    if not zipfile.is_zipfile(zip_path):
+        raise InputError(
+            f"{zip_path} is not a zip file (truncated?); make it with "
+            "`python -m espnet_lowrank.bin.pack asr ...`"
+        )
     with zipfile.ZipFile(zip_path) as z:
         meta = _read_meta(z, zip_path)
         listed = {
@@ -170,7 +178,7 @@ def make_hub_folder(
         configs: Dict[str, Dict[str, Any]] = {}
         for key, value in meta["yaml_files"].items():
             member = _stored_name(value)
-            config = yaml.safe_load(z.read(member))
+            config = loads_yaml(z.read(member), f"{zip_path}:{member}")
             if not isinstance(config, dict):
                 raise ValueError(f"{zip_path}:{member}: config is not a mapping")
             config = rewriter.rewrite(config, key)

@@ -18,6 +18,9 @@ from typing import Any, Dict, Optional
 
 import yaml
 
+from espnet_lowrank.checkpoint import WeightsMismatchError, load_state_dict_file
+from espnet_lowrank.strict_yaml import load_yaml_mapping
+
 META = "meta.yaml"
 
 
@@ -41,9 +44,7 @@ def resolve_zoo_folder(folder: Path | str, work_dir: Path | str) -> Dict[str, st
     meta_path = root / META
     if not meta_path.is_file():
         raise FileNotFoundError(f"{meta_path} not found: not an ESPnet model folder")
-    meta = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
-    if not isinstance(meta, dict):
-        raise ValueError(f"{meta_path}: not a mapping")
+    meta = load_yaml_mapping(meta_path, "model folder's meta.yaml")
     yaml_files, files = meta.get("yaml_files"), meta.get("files")
     if not isinstance(yaml_files, dict) or not isinstance(files, dict):
         raise ValueError(f"{meta_path}: needs mappings 'yaml_files' and 'files'")
@@ -57,7 +58,7 @@ def resolve_zoo_folder(folder: Path | str, work_dir: Path | str) -> Dict[str, st
     for key, rel in yaml_files.items():
         if rel not in rel_to_abs:
             raise FileNotFoundError(f"{meta_path}: {key} = {rel!r} is not in {root}")
-        config = yaml.safe_load((root / rel).read_text(encoding="utf-8"))
+        config = load_yaml_mapping(root / rel, f"{key} of {meta_path}")
         target = work / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(yaml.safe_dump(_absolutize(config, rel_to_abs)), encoding="utf-8")
@@ -71,13 +72,11 @@ def check_weights_match(model: Any, model_file: Path | str) -> None:
     Guards against ESPnet's ``strict=False`` load, which leaves a model built
     from the wrong class with random weights and says nothing.
     """
-    import torch
-
-    state = torch.load(model_file, map_location="cpu", weights_only=True)
+    state = load_state_dict_file(model_file, "asr_model_file")
     expected, found = set(model.state_dict()), set(state)
     missing, unexpected = sorted(expected - found), sorted(found - expected)
     if missing or unexpected:
-        raise RuntimeError(
+        raise WeightsMismatchError(
             f"{model_file} does not fit the model built from its config: "
             f"{len(missing)} parameter(s) missing (e.g. {missing[:5]}), "
             f"{len(unexpected)} unexpected (e.g. {unexpected[:5]}); was espnet_lowrank "

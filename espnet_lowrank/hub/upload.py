@@ -10,6 +10,8 @@ import logging
 import os
 from pathlib import Path
 
+from espnet_lowrank.errors import ExternalError
+
 logger = logging.getLogger(__name__)
 
 TOKEN_ENV = "HF_TOKEN"
@@ -33,20 +35,34 @@ def upload_folder(
     """
     token = os.environ.get(TOKEN_ENV)
     if not token:
-        raise RuntimeError(
+        raise ExternalError(
             f"{TOKEN_ENV} is not set: export a Hugging Face write token as "
             f"{TOKEN_ENV}, or use --dry-run DIR to only write the folder"
         )
     check_repo_id(repo_id)
     import huggingface_hub
+    from huggingface_hub.errors import HfHubHTTPError
 
-    api = huggingface_hub.HfApi(token=token)
-    api.create_repo(repo_id=repo_id, repo_type="model", private=private, exist_ok=True)
-    logger.info("uploading %s to %s", folder, repo_id)
-    info = api.upload_folder(
-        folder_path=str(folder),
-        repo_id=repo_id,
-        repo_type="model",
-        commit_message=commit_message,
-    )
+    # HF_ENDPOINT read per call (huggingface_hub reads it once, at import)
+    api = huggingface_hub.HfApi(token=token, endpoint=os.environ.get("HF_ENDPOINT") or None)
+    try:
+        api.create_repo(repo_id=repo_id, repo_type="model", private=private, exist_ok=True)
+        logger.info("uploading %s to %s", folder, repo_id)
+        info = api.upload_folder(
+            folder_path=str(folder),
+            repo_id=repo_id,
+            repo_type="model",
+            commit_message=commit_message,
+        )
+    except HfHubHTTPError as e:
+        status = getattr(e.response, "status_code", None)
+        hint = (
+            f"check that {TOKEN_ENV} is a valid write token with access to {repo_id}"
+            if status in (401, 403)
+            else "check the repo id and your connection, or use --dry-run DIR"
+        )
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise ExternalError(
+            f"the Hugging Face Hub refused the upload to {repo_id}: {first}; {hint}"
+        ) from None
     return str(getattr(info, "commit_url", None) or info)

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence
 
 import torch
-import yaml
 
 from espnet_lowrank.count_params import count_children, resolve_config
 from espnet_lowrank.mixin import LowRankPartMixin
 from espnet_lowrank.rank_map import format_table
+from espnet_lowrank.strict_yaml import load_yaml, load_yaml_mapping
 
 _EPOCH_LINE = re.compile(r"(\d+)epoch results: \[train\].*?\btime=([^,]+),")
 _SPAN_PART = re.compile(r"([\d.]+) (hour|minute|second)s?")
@@ -64,8 +64,7 @@ def _saved_avsr_model(config: Path | str) -> Optional[torch.nn.Module]:
         return None
     from espnet_lowrank.avsr.task import AVSRTask
 
-    cfg = yaml.safe_load(Path(config).read_text(encoding="utf-8"))
-
+    cfg = load_yaml_mapping(config, "AVSR training config")
     with torch.device("meta"):
         return AVSRTask.build_model(argparse.Namespace(**cfg))
 
@@ -101,7 +100,7 @@ def rank_table(config: Path | str, extra_args: Sequence[str] = ()) -> str:
 
 def is_avsr_config(config: Path | str) -> bool:
     """True for a config of the audio-visual model (``model: avsr``)."""
-    cfg = yaml.safe_load(Path(config).read_text(encoding="utf-8"))
+    cfg = load_yaml(config, "training config")
     return isinstance(cfg, dict) and cfg.get("model") == "avsr"
 
 

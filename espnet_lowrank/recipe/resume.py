@@ -19,11 +19,14 @@ def checkpoint_epoch(path: Path | str) -> int:
     import torch
 
     p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"checkpoint {str(p)!r} does not exist")
     try:
         state = torch.load(p, map_location="cpu", weights_only=False)
     except Exception as e:  # torn zip, truncated pickle, ...
+        reason = (str(e).strip().splitlines() or [""])[0].split(". ")[0]
         raise ValueError(
-            f"{p} is unreadable ({type(e).__name__}: {e}); the job was probably killed "
+            f"{p} is unreadable ({type(e).__name__}: {reason}); the job was probably killed "
             f"while saving it. Remove it to restart training, or restore a copy."
         ) from e
     missing = [k for k in CHECKPOINT_KEYS if not isinstance(state, dict) or k not in state]

@@ -22,6 +22,7 @@ from typing import Dict, List, Mapping, Sequence, Tuple
 import yaml
 
 from espnet_lowrank.rescoring.wer import check_same_ids, corpus_wer
+from espnet_lowrank.strict_yaml import load_yaml_mapping
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def save_weights(path: Path | str, lm_weight: float, length_bonus: float, **extr
 
 def load_weights(path: Path | str) -> Tuple[float, float]:
     """Read ``(lm_weight, length_bonus)`` written by ``save_weights``."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    data = load_yaml_mapping(path, "rescoring weights file")
     missing = [k for k in ("lm_weight", "length_bonus") if k not in data]
     if missing:
         raise ValueError(f"{path}: missing keys {missing}")

@@ -14,14 +14,15 @@ from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
 import torch
-import yaml
 from espnet2.lm.espnet_model import ESPnetLanguageModel
 from espnet2.text.build_tokenizer import build_tokenizer
 from espnet2.text.cleaner import TextCleaner
 from espnet2.text.token_id_converter import TokenIDConverter
 
+from espnet_lowrank.checkpoint import WeightsMismatchError, load_state_dict_file
 from espnet_lowrank.rescoring.combine import Scored, ScoredHyp
 from espnet_lowrank.rescoring.nbest import NBest
+from espnet_lowrank.strict_yaml import load_yaml_mapping
 
 LENGTH_UNITS = ("word", "token")
 
@@ -38,19 +39,19 @@ def load_lm(config_file: Path | str, model_file: Path | str, device: str = "cpu"
     config_file, model_file = Path(config_file), Path(model_file)
     for p in (config_file, model_file):
         if not p.is_file():
-            raise FileNotFoundError(f"LM file {p} does not exist")
-    with config_file.open(encoding="utf-8") as f:
-        args = argparse.Namespace(**yaml.safe_load(f))
+            what = "LM config" if p == config_file else "LM weights file"
+            raise FileNotFoundError(f"{what} {str(p)!r} does not exist")
+    args = argparse.Namespace(**load_yaml_mapping(config_file, "LM config"))
     if getattr(args, "lora_conf", None) is not None:
         from espnet_lowrank.lora.task import LoRALMTask as task
     else:
         from espnet2.tasks.lm import LMTask as task
     model = task.build_model(args)
-    state = torch.load(model_file, map_location="cpu", weights_only=False)
+    state = load_state_dict_file(model_file, "LM weights file", weights_only=False)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as e:
-        raise RuntimeError(f"{model_file} does not fit {config_file}: {e}") from None
+        raise WeightsMismatchError(f"{model_file} does not fit {config_file}: {e}") from None
     return model.to(device).eval(), args
 
 

@@ -34,6 +34,7 @@ from espnet_lowrank.rescoring.lm_scorer import LMScorer, score_nbest
 from espnet_lowrank.rescoring.nbest import Hypothesis, NBest, read_nbest, write_nbest, write_onebest
 from espnet_lowrank.rescoring.nprr import evaluate
 from espnet_lowrank.rescoring.wer import corpus_wer, oracle_wer
+from espnet_lowrank.strict_yaml import load_yaml_mapping
 
 WEIGHTS = "rescore_weights.yaml"
 RESULT = "rescore_result.yaml"
@@ -223,7 +224,7 @@ def nprr_sets(
     if common_lm_weight is not None and (dev_set is None or not length_bonuses):
         raise ValueError("common_lm_weight needs dev_set and length_bonuses (to tune beta)")
     lw, lb = load_weights(weights)
-    length_unit = yaml.safe_load(weights.read_text(encoding="utf-8")).get("length_unit", "word")
+    length_unit = load_yaml_mapping(weights).get("length_unit", "word")
     if (out_dir / LM_CACHE).is_file():  # the clean lists were scored by rescore_sets
         n = scorer.load_cache(out_dir / LM_CACHE)
         logging.info(f"{out_dir.name}: reusing {n} LM scores from {out_dir / LM_CACHE}")

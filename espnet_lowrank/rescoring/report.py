@@ -22,13 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence
 
-import yaml
-
 from espnet_lowrank.corpora.kaldi_dir import read_table
 from espnet_lowrank.rescoring.homophones import MODES
 from espnet_lowrank.rescoring.nbest import read_nbest
 from espnet_lowrank.rescoring.pipeline import NPRR, RESULT, WEIGHTS
 from espnet_lowrank.rescoring.wer import corpus_wer, oracle_wer
+from espnet_lowrank.strict_yaml import load_yaml_mapping
 
 NONE = "no rescoring"
 NA = "n/a"
@@ -56,10 +55,7 @@ class SystemResult:
 def _load_yaml(path: Path) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist (did its stage run?)")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping, got {type(data).__name__}")
-    return data
+    return load_yaml_mapping(path)
 
 
 def _get(data: Mapping, keys: Sequence[str], path: Path):

@@ -23,6 +23,8 @@ import json
 from pathlib import Path
 from typing import Any, Dict
 
+from espnet_lowrank.atomic import atomic_write_text
+
 FILENAME = "model_info.json"
 KEYS: Dict[str, tuple] = {
     "params_total": (int,),
@@ -73,5 +75,5 @@ def update_model_info(model_dir: Path | str, **values: Any) -> Path:
     info = read_model_info(model_dir)
     info.update(validate_model_info(values, f"update of {p}"))
     p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    atomic_write_text(p, json.dumps(info, indent=2, sort_keys=True) + "\n")
     return p

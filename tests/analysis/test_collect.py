@@ -104,10 +104,10 @@ def test_bad_files_get_clear_errors(dense_asr, tmp_path):
     with pytest.raises(AnalysisError, match="config file .*nope.yaml.* does not exist"):
         load_model(tmp_path / "nope.yaml", dense_asr["model"], "asr")
     torch.save([1, 2], tmp_path / "list.pth")
-    with pytest.raises(AnalysisError, match="not a model state dict"):
+    with pytest.raises(AnalysisError, match="list.pth. holds a list, not a state dict"):
         read_state_dict(tmp_path / "list.pth")
     (tmp_path / "junk.pth").write_text("not a pickle")
-    with pytest.raises(AnalysisError, match="junk.pth: cannot load"):
+    with pytest.raises(AnalysisError, match="junk.pth. cannot be read as PyTorch weights"):
         read_state_dict(tmp_path / "junk.pth")
     lm_cfg = tmp_path / "lm.yaml"
     lm_cfg.write_text(yaml.safe_dump({"lm": "transformer", "lm_conf": {}}))

@@ -2,7 +2,6 @@
 
 import argparse
 import json
-import subprocess
 import sys
 
 import pytest
@@ -11,6 +10,8 @@ import yaml
 
 from espnet_lowrank.bin import rank_analysis
 from espnet_lowrank.layers.lowrank_linear import svd_factors
+
+from ..hang_guard import guarded_run
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -153,15 +154,15 @@ def test_command_line_end_to_end(lowrank_asr, tmp_path):
     cmd = [sys.executable, "-m", "espnet_lowrank.bin.rank_analysis", str(lowrank_asr["model"]),
            "--config", str(lowrank_asr["config"]), "--out-dir", str(out),
            "--suggest", "entropy", "--param-ratio", "0.4"]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    proc = guarded_run(cmd, capture_output=True, text=True, timeout=3600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     for name in ("rank_analysis.txt", "rank_analysis.json", "suggested_rank_map.yaml",
                  "rank_by_depth_entropy.png", "spectra_encoder.png"):  # fmt: skip
         assert (out / name).stat().st_size > 0
     assert f"wrote {out / 'rank_analysis.txt'}" in proc.stdout
-    bad = subprocess.run(cmd[:3] + [str(tmp_path / "nope.pth")] + cmd[4:],
-                         capture_output=True, text=True, timeout=600)  # fmt: skip
-    assert bad.returncode == 1
+    bad = guarded_run(cmd[:3] + [str(tmp_path / "nope.pth")] + cmd[4:],
+                         capture_output=True, text=True, timeout=3600)  # fmt: skip
+    assert bad.returncode == 2
     assert "rank_analysis: error: model file" in bad.stderr and "nope.pth" in bad.stderr
 
 

@@ -173,8 +173,31 @@ def test_mismatched_checkpoints_fail_loudly_even_non_strict():
     with pytest.raises(RuntimeError, match="size mismatch"):
         other.load_state_dict(lowrank.state_dict(), strict=False)
     missing = {k: v for k, v in lowrank.state_dict().items() if "encoders.1.self_attn" not in k}
-    with pytest.raises(RuntimeError, match="factors U/V missing"):
+    with pytest.raises(RuntimeError, match=r"encoders\.1\.self_attn\.linear_q: not in the"):
         lowrank.load_state_dict(missing, strict=False)
+
+
+@pytest.mark.parametrize("rank_map", ["lr_sms", "dense"])
+def test_every_weight_is_checked_bias_included_both_directions(rank_map):
+    """A missing bias, a missing factor or an extra key fails even non-strict."""
+    enc = LowRankConformerEncoder(20, rank_map=rank_map, **TINY)
+    state = enc.state_dict()
+    name = "encoders.0.feed_forward.w_1"
+    first = "V" if enc.resolved_ranks[name] is not None else "weight"
+    for drop, extra, message in [
+        (f"{name}.bias", None, rf"{name}: missing \['bias'\]"),
+        (f"{name}.{first}", None, rf"{name}: missing \['{first}'\]"),
+        (None, "encoders.0.self_attn.linear_pos.bias", r"linear_pos: unexpected \['bias'\]"),
+    ]:
+        broken = {k: v for k, v in state.items() if k != drop}
+        if extra is not None:  # linear_pos has no bias
+            broken[extra] = torch.zeros(enc.get_submodule(extra[: -len(".bias")]).out_features)
+        with pytest.raises(RuntimeError, match=message):
+            enc.load_state_dict(broken, strict=False)
+    if first == "V":  # factors and a dense weight side by side
+        both = dict(state, **{f"{name}.weight": torch.zeros(1)})
+        with pytest.raises(RuntimeError, match=rf"{name}: unexpected \['weight'\]"):
+            enc.load_state_dict(both, strict=False)
 
 
 def test_espnet_initialize_keeps_factor_structure():

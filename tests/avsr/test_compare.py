@@ -56,9 +56,9 @@ def test_compare_errors_name_the_missing_file(tmp_path, capsys):
     full, _ = _exp(tmp_path, "full", [(1, 10.0)], 25.0)
     argv = ["compare", "--model", f"AV={full}", "--inference-tag", "decode_y",
             "--test-sets", "test", "--out", str(tmp_path / "R.md")]  # fmt: skip
-    assert avsr_data.main(argv) == 1
+    assert avsr_data.main(argv) == 2
     assert "decode_y/test/score_wer/result.txt" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         avsr_data.main(["compare", "--out", "x"])
-    assert avsr_data.main(argv[:1] + ["--model", "nolabel"] + argv[3:]) == 1
+    assert avsr_data.main(argv[:1] + ["--model", "nolabel"] + argv[3:]) == 2
     assert "LABEL=EXP_DIR" in capsys.readouterr().err

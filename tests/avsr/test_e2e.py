@@ -1,6 +1,5 @@
 """Train, pack and decode the tiny AV model through the entry points, as users do."""
 
-import subprocess
 import sys
 import zipfile
 
@@ -9,12 +8,14 @@ import yaml
 
 from tests.avsr.tiny_av import write_av_corpus, write_train_config
 
+from ..hang_guard import guarded_run
+
 pytestmark = pytest.mark.slow
 
 
-def _run(*cmd, timeout=600):
-    proc = subprocess.run([sys.executable, "-m", *cmd], capture_output=True, text=True,
-                          timeout=timeout)  # fmt: skip
+def _run(*cmd, timeout=3600):
+    proc = guarded_run([sys.executable, "-m", *cmd], capture_output=True, text=True,
+                       timeout=timeout)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-4000:]
     return proc
 

@@ -1,5 +1,4 @@
 import copy
-import subprocess
 import sys
 
 import pytest
@@ -8,6 +7,8 @@ import yaml
 
 from espnet_lowrank.avsr.task import AVSRTask
 from tests.avsr.tiny_av import REPO, TOKENS, tiny_args
+
+from ..hang_guard import guarded_run
 
 LRS3_CONF = REPO / "egs2" / "lrs3_lowrank" / "avsr1" / "conf"
 LRS3 = {p.stem: p for p in sorted(LRS3_CONF.glob("train_avsr_*.yaml"))}
@@ -128,10 +129,10 @@ def test_data_names():
 
 @pytest.mark.slow
 def test_print_config_shows_av_options():
-    proc = subprocess.run(
+    proc = guarded_run(
         [sys.executable, "-m", "espnet_lowrank.bin.avsr_train", "--print_config",
          "--encoder", "lowrank_conformer", "--decoder", "lowrank_transformer"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=1800,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     cfg = yaml.safe_load(proc.stdout)

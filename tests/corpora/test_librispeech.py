@@ -26,6 +26,7 @@ from espnet_lowrank.bin import librispeech_data
 from espnet_lowrank.corpora import librispeech as ls
 from espnet_lowrank.corpora.kaldi_dir import read_table
 
+from ..hang_guard import guarded_run
 from .librispeech_fixture import SR, make_librispeech
 
 REPO = Path(__file__).resolve().parents[2]
@@ -286,7 +287,7 @@ def test_cli_prepare_and_error_exit(corpus, tmp_path, capsys):
             "dev_clean",
         ]
     )
-    assert rc == 1
+    assert rc == 2
     err = capsys.readouterr().err
     assert "error: LibriSpeech part folder not found" in err
     assert str(tmp_path / "nowhere" / "LibriSpeech" / "dev-clean") in err
@@ -333,13 +334,13 @@ def archive_server(corpus, tmp_path):
 
 def _run_data_sh(cwd: Path, env_root: Path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, LIBRISPEECH=str(env_root), python=sys.executable)
-    return subprocess.run(
+    return guarded_run(
         ["bash", str(DATA_SH), *args],
         cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=1800,
     )
 
 
@@ -400,7 +401,7 @@ def test_cli_refuses_a_corrupted_archive(archive_server, tmp_path, capsys):
         ["download", "--root", str(dl), "--parts", "dev-clean", "--url_base", url]
         + ["--md5_file", str(md5_file), "--backoff", "0"]
     )
-    assert rc == 1
+    assert rc == 2
     assert "md5 mismatch" in capsys.readouterr().err
     assert paths == ["/dev-clean.tar.gz"] * 2
     assert not (dl / "LibriSpeech").exists()
@@ -417,17 +418,17 @@ def test_cli_refuses_a_corrupted_archive(archive_server, tmp_path, capsys):
             str(work / "data"),
         ]
     )
-    assert rc == 1
+    assert rc == 2
     assert "part folder not found" in capsys.readouterr().err
 
 
 def test_data_sh_rejects_unknown_option(tmp_path):
-    r = subprocess.run(
+    r = guarded_run(
         ["bash", str(DATA_SH), "--no_such_option", "1"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=600,
     )
     assert r.returncode == 2
     assert "unknown option --no_such_option" in r.stderr

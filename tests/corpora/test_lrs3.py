@@ -1,6 +1,5 @@
 import os
 import shutil
-import subprocess
 import sys
 import wave
 from pathlib import Path
@@ -18,6 +17,8 @@ from espnet_lowrank.corpora.lrs3 import (
 )
 from espnet_lowrank.video.array_io import load_video_array
 from espnet_lowrank.video.synthetic import square_frames, write_clip
+
+from ..hang_guard import guarded_run
 
 REPO = Path(__file__).resolve().parents[2]
 FRAME = (128, 112)  # width, height of the synthetic face videos
@@ -332,13 +333,13 @@ def _run_data_sh(recipe, lrs3_root, workdir, *args):
     env["LRS3"] = str(lrs3_root)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     env["PYTHONPATH"] = f"{REPO}{os.pathsep}{env.get('PYTHONPATH', '')}"
-    return subprocess.run(
+    return guarded_run(
         ["bash", "local/data.sh", *args],
         cwd=run_dir,
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=1800,
     ), run_dir
 
 

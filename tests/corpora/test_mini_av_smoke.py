@@ -16,6 +16,8 @@ import pytest
 from espnet_lowrank.corpora.kaldi_dir import read_table
 from tests.avsr.tiny_av import REPO
 
+from ..hang_guard import guarded_run
+
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng"),
@@ -33,9 +35,9 @@ def smoke(tmp_path_factory):
                     ignore=shutil.ignore_patterns("data", "dump", "exp", "downloads"))  # fmt: skip
     d = root / "mini_lowrank" / "avsr1"
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    proc = subprocess.run(["bash", "run.sh", "--smoke", "true", "--python", sys.executable],
+    proc = guarded_run(["bash", "run.sh", "--smoke", "true", "--python", sys.executable],
                           cwd=d, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=1200)  # fmt: skip
+                          text=True, timeout=5400)  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-5000:]
     return d, proc.stdout
 

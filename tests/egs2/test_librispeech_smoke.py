@@ -23,6 +23,7 @@ import pytest
 from espnet_lowrank.corpora.kaldi_dir import read_table
 
 from ..corpora.librispeech_fixture import make_librispeech
+from ..hang_guard import guarded_run
 
 REPO = Path(__file__).resolve().parents[2]
 RECIPE = REPO / "egs2" / "librispeech_lowrank" / "asr1"
@@ -147,9 +148,9 @@ def _run(work: Path, corpus: Path, *args: str) -> subprocess.CompletedProcess:
            "--lm_config", "conf/smoke/train_lm_smoke.yaml",
            "--inference_config", "conf/smoke/decode_smoke.yaml", "--skip_upload", "false",
            "--test_sets", " ".join(DECODED), *args]  # fmt: skip
-    return subprocess.run(
+    return guarded_run(
         cmd, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, timeout=600,
+        text=True, timeout=3600,
     )  # fmt: skip
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from ..hang_guard import guarded_run
 
 REPO = Path(__file__).resolve().parents[2]
 MINI = REPO / "egs2" / "mini_lowrank" / "asr1"
@@ -40,9 +41,9 @@ def _recipe_copy(tmp: Path) -> Path:
 def test_smoke_run_goes_through_every_stage(tmp_path: Path) -> None:
     recipe = _recipe_copy(tmp_path)
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
-    r = subprocess.run(
+    r = guarded_run(
         ["bash", "run.sh", "--smoke", "true", "--python", sys.executable],
-        cwd=recipe, env=env, capture_output=True, text=True, timeout=900,
+        cwd=recipe, env=env, capture_output=True, text=True, timeout=5400,
     )  # fmt: skip
     assert r.returncode == 0, r.stderr[-4000:]
     exp = recipe / "exp" / "asr_train_asr_smoke_raw_en_char"
@@ -58,9 +59,9 @@ def test_smoke_run_goes_through_every_stage(tmp_path: Path) -> None:
     assert (exp / "rank_analysis" / "suggested_rank_map.yaml").is_file()
     assert list(exp.glob("*.zip"))  # packed (run.sh skips the upload stage)
     # every stage ran once; a second run skips them all
-    again = subprocess.run(
+    again = guarded_run(
         ["bash", "run.sh", "--smoke", "true", "--python", sys.executable],
-        cwd=recipe, env=env, capture_output=True, text=True, timeout=300,
+        cwd=recipe, env=env, capture_output=True, text=True, timeout=1800,
     )  # fmt: skip
     assert again.returncode == 0, again.stderr[-3000:]
     assert "Stage 8: skipped" in again.stderr and "Stage 8: rank analysis skipped" in again.stderr

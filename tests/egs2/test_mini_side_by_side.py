@@ -1,9 +1,10 @@
 """``local/side_by_side.sh`` (what ``make demo`` runs) refuses run.sh's own flags."""
 
-import subprocess
 from pathlib import Path
 
 import pytest
+
+from ..hang_guard import guarded_run
 
 SCRIPT = Path(__file__).parents[2] / "egs2" / "mini_lowrank" / "asr1" / "local" / "side_by_side.sh"
 
@@ -11,8 +12,8 @@ SCRIPT = Path(__file__).parents[2] / "egs2" / "mini_lowrank" / "asr1" / "local" 
 @pytest.mark.parametrize("flag", ["--smoke", "--ablations", "--suggested", "--asr_configs"])
 def test_run_sh_flags_are_refused_before_anything_runs(flag, tmp_path):
     # run from an empty folder: had the script gone on, ./run.sh would not be found
-    proc = subprocess.run(["bash", str(SCRIPT), "--python", "python3", flag, "true"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=60)  # fmt: skip
+    proc = guarded_run(["bash", str(SCRIPT), "--python", "python3", flag, "true"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600)  # fmt: skip
     assert proc.returncode == 2
     assert f"{flag} is a run.sh option" in proc.stderr
     assert not any(tmp_path.iterdir())

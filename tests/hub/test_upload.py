@@ -93,7 +93,7 @@ def test_upload_without_token_fails_clearly(recipe, monkeypatch, capsys):
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
     argv = ["--packed-zip", str(recipe.zip_path), "--hf-repo", "me/tiny"]
-    assert upload.main(argv + ["--skip-load-check"]) == 1
+    assert upload.main(argv + ["--skip-load-check"]) == 2
     assert "HF_TOKEN is not set" in capsys.readouterr().err
 
 
@@ -108,6 +108,62 @@ def test_bad_repo_id(recipe, monkeypatch, capsys, repo):
         repo,
         "--skip-load-check",
     ]
-    assert upload.main(argv) == 1
+    assert upload.main(argv) == 2
     err = capsys.readouterr().err
     assert "user/name" in err and SECRET not in err
+
+
+def test_hub_refusing_the_token_is_one_message(recipe, monkeypatch):
+    """A 401 from the Hub (a loopback server here, no internet) ends in one line, status 2."""
+    import http.server
+    import threading
+
+    from espnet_lowrank.bin._cli import call
+
+    class Refuse(http.server.BaseHTTPRequestHandler):
+        def _refuse(self):
+            body = b'{"error": "Invalid credentials in Authorization header"}'
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_HEAD = _refuse
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.server_port}")
+        monkeypatch.setenv("HF_TOKEN", SECRET)
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+        argv = ["--packed-zip", str(recipe.zip_path), "--hf-repo", "me/tiny", "--skip-load-check"]
+        import contextlib
+        import io
+
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            code = call(upload.main, argv)
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+    lines = err.getvalue().strip().splitlines()
+    assert code == 2 and len(lines) == 1, err.getvalue()
+    assert "upload: error: the Hugging Face Hub refused the upload to me/tiny" in lines[0]
+    assert "401" in lines[0] and "HF_TOKEN is a valid write token" in lines[0]
+    assert SECRET not in err.getvalue()
+
+
+def test_failed_dry_run_leaves_no_folder(recipe, tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("model card cannot be rendered")
+
+    monkeypatch.setattr(upload, "render_card", broken)
+    out = tmp_path / "hf"
+    argv = ["--packed-zip", str(recipe.zip_path), "--hf-repo", "me/tiny", "--dry-run", str(out)]
+    assert upload.main(argv + ["--skip-load-check"]) == 2
+    assert not out.exists() and list(tmp_path.iterdir()) == []

@@ -9,6 +9,8 @@ import yaml
 from espnet_lowrank.bin import lm_adapt_train, lora_merge, rescore
 from espnet_lowrank.rescoring.lm_scorer import LMScorer, load_lm
 
+from ..hang_guard import guarded_run
+
 pytestmark = pytest.mark.slow
 
 
@@ -196,7 +198,6 @@ def test_print_config_shows_lora_options(capfd, monkeypatch):
 def test_ddp_two_processes_gloo(base_lm, tmp_path):
     """ESPnet's own DDP path: torchrun, CPU, gloo; AdaLoRA stepped on each rank."""
     import os
-    import subprocess
     import sys
     from pathlib import Path
 
@@ -222,7 +223,7 @@ def test_ddp_two_processes_gloo(base_lm, tmp_path):
     # ESPnet treats CUDA_VISIBLE_DEVICES="" (set by tests/conftest.py) as zero
     # devices and refuses LOCAL_RANK=1 even with --ngpu 0
     env.pop("CUDA_VISIBLE_DEVICES", None)
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    proc = guarded_run(cmd, capture_output=True, text=True, env=env, timeout=1800)
     errors = [ln for ln in proc.stderr.splitlines() if "Error" in ln and "nltk" not in ln]
     assert proc.returncode == 0, "\n".join(errors[-10:]) or proc.stderr[-3000:]
     ranks = yaml.safe_load((out / "lora_ranks.yaml").read_text())

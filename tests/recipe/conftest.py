@@ -15,6 +15,8 @@ import soundfile as sf
 
 from espnet_lowrank.corpora.kaldi_dir import Utterance, write_data_dir
 
+from ..hang_guard import guarded_run
+
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "egs2" / "TEMPLATE" / "asr1"
 ASR_SH = TEMPLATE / "asr.sh"
@@ -56,7 +58,7 @@ def recipe_dir(tmp: Path, sizes: Dict[str, int] | None = None) -> Path:
     return d
 
 
-def run_asr(d: Path, args: Sequence[str], env: Dict[str, str] | None = None, timeout=600):
+def run_asr(d: Path, args: Sequence[str], env: Dict[str, str] | None = None, timeout=3600):
     """Run asr.sh in ``d``; return the CompletedProcess (stdout+stderr in ``.stdout``)."""
     full_env = dict(os.environ, OMP_NUM_THREADS="1", **(env or {}))
     cmd = [
@@ -66,7 +68,7 @@ def run_asr(d: Path, args: Sequence[str], env: Dict[str, str] | None = None, tim
         "--inference_config", "conf/decode_asr.yaml", "--nj", "2", "--inference_nj", "2",
         *args,
     ]  # fmt: skip
-    return subprocess.run(
+    return guarded_run(
         cmd, cwd=d, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, timeout=timeout,
     )  # fmt: skip

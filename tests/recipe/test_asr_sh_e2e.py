@@ -16,6 +16,7 @@ import pytest
 
 from espnet_lowrank.corpora.kaldi_dir import read_table
 
+from ..hang_guard import guarded_run, limit
 from .conftest import ASR_SH, MINI, recipe_dir, run_asr
 
 pytestmark = pytest.mark.slow
@@ -114,11 +115,12 @@ def test_killed_training_resumes(e2e) -> None:
     env = dict(os.environ, OMP_NUM_THREADS="1")
     proc = subprocess.Popen(cmd, cwd=d, env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    deadline = time.monotonic() + 240
+    wait = limit(1800)
+    deadline = time.monotonic() + (wait if wait is not None else float("inf"))
     try:  # 1epoch.pth is written after checkpoint.pth: the checkpoint is complete then
         while not (exp / "1epoch.pth").exists():
             assert proc.poll() is None, "training ended before writing a checkpoint"
-            assert time.monotonic() < deadline, "no 1epoch.pth in time"
+            assert time.monotonic() < deadline, f"hang guard: no 1epoch.pth after {wait:.0f} s"
             time.sleep(0.02)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -139,15 +141,15 @@ def test_killed_training_resumes(e2e) -> None:
 def test_run_sh_smoke_flag_selects_smoke_configs() -> None:
     """``run.sh --smoke true`` wires the smoke configs and tiny data options (no stage run)."""
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
-    r = subprocess.run(["bash", "run.sh", "--smoke", "true", "--stage", "14",
+    r = guarded_run(["bash", "run.sh", "--smoke", "true", "--stage", "14",
                         "--python", sys.executable],
-                       cwd=MINI, env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+                       cwd=MINI, env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "--asr_config conf/train_asr_smoke.yaml" in r.stderr
     assert "--local_data_opts --smoke\\ true" in r.stderr
     assert "asr_exp=exp/asr_train_asr_smoke_raw_en_char" in r.stderr
-    bad = subprocess.run(["bash", "run.sh", "--smoke", "maybe"], cwd=MINI,
-                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    bad = guarded_run(["bash", "run.sh", "--smoke", "maybe"], cwd=MINI,
+                         capture_output=True, text=True, timeout=600)  # fmt: skip
     assert bad.returncode == 2 and "--smoke must be true or false" in bad.stderr
 
 

@@ -1,12 +1,12 @@
 """asr.sh training launch modes and option checks, with a recording fake ``python``."""
 
 import os
-import subprocess
 from pathlib import Path
 from typing import List
 
 import pytest
 
+from ..hang_guard import guarded_run
 from .conftest import ASR_SH
 from .fakes import calls, install
 
@@ -17,9 +17,9 @@ BASE = ["--train_set", "tr", "--valid_set", "dv", "--test_sets", "ts", "--token_
 def _asr(tmp_path: Path, args: List[str], backend: str = "local"):
     env = install(tmp_path / "bin", tmp_path / "fake")
     env["cmd_backend"] = backend
-    r = subprocess.run(
+    r = guarded_run(
         ["bash", str(ASR_SH), "--python", str(tmp_path / "bin" / "python"), *BASE, *args],
-        cwd=tmp_path, env=dict(os.environ, **env), capture_output=True, text=True, timeout=60,
+        cwd=tmp_path, env=dict(os.environ, **env), capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     # the training launch only: after training the driver also runs bin.model_info
     py = [

@@ -141,7 +141,7 @@ def test_options_are_checked_before_any_stage_runs(tmp_path) -> None:
          "--rescore_nbest must be >= 1"),
     ]  # fmt: skip
     for args, message in cases:
-        r = run_asr(tmp_path, args + ["--lm_config", "general.txt"], timeout=60)
+        r = run_asr(tmp_path, args + ["--lm_config", "general.txt"], timeout=600)
         assert r.returncode == 2 and message in r.stdout, (args, r.stdout[-1500:])
-    off = run_asr(tmp_path, ["--stage", "14", "--stop_stage", "19"], timeout=60)
+    off = run_asr(tmp_path, ["--stage", "14", "--stop_stage", "19"], timeout=600)
     assert off.returncode == 0 and "Stages 14-19: skipped (--lora_rescoring false)" in off.stdout

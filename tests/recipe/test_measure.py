@@ -101,7 +101,7 @@ def test_train_and_decode_records(tmp_path: Path) -> None:
 
 
 def test_train_errors_name_the_file(tmp_path: Path, capsys) -> None:
-    assert model_info.main(["train", "--exp-dir", str(tmp_path)]) == 1
+    assert model_info.main(["train", "--exp-dir", str(tmp_path)]) == 2
     assert f"training config not found: {tmp_path / 'config.yaml'}" in capsys.readouterr().err
 
 

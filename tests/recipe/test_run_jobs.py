@@ -1,11 +1,11 @@
 """scripts/run_jobs.sh: local and slurm (fake sbatch) backends, per-job logs."""
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from ..hang_guard import guarded_run
 from .conftest import TEMPLATE
 from .fakes import calls, install
 
@@ -13,9 +13,9 @@ RUN_JOBS = TEMPLATE / "scripts" / "run_jobs.sh"
 
 
 def _run(args, cwd: Path, env=None):
-    return subprocess.run(
+    return guarded_run(
         ["bash", str(RUN_JOBS), *args], cwd=cwd, env=dict(os.environ, **(env or {})),
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=600,
     )  # fmt: skip
 
 

@@ -218,12 +218,12 @@ def test_cli(tmp_path: Path, capsys) -> None:
     assert recipe_tools.main(base) == 0
     assert "9 utterances (4 audio files written, 2 already there)" in capsys.readouterr().err
     assert recipe_tools.main(["speed-perturb", "--check", "--factors", "1.1 0.9"]) == 0
-    assert recipe_tools.main(["speed-perturb", "--check", "--factors", "0.9 -2"]) == 1
+    assert recipe_tools.main(["speed-perturb", "--check", "--factors", "0.9 -2"]) == 2
     assert "error: speed perturbation factor '-2' must be" in capsys.readouterr().err
-    assert recipe_tools.main(["speed-perturb", "--factors", "0.9"]) == 1
+    assert recipe_tools.main(["speed-perturb", "--factors", "0.9"]) == 2
     assert "needs SRC and DST" in capsys.readouterr().err
     (src / "video.scp").write_text("x y\n")
-    assert recipe_tools.main(["speed-perturb", str(src), "--check", "--factors", "0.9"]) == 1
+    assert recipe_tools.main(["speed-perturb", str(src), "--check", "--factors", "0.9"]) == 2
     assert "has a video.scp" in capsys.readouterr().err
 
 

@@ -161,7 +161,7 @@ def test_cli_writes_result_and_requires_utt2spk(tmp_path, capsys):
 
     lone = _write(tmp_path / "lone" / "text", ["u1 a"])
     args = ["--ref", str(lone), "--hyp", str(lone), "--out-dir", str(tmp_path / "x")]
-    assert score_cli.main(args) == 1
+    assert score_cli.main(args) == 2
     assert "--utt2spk none" in capsys.readouterr().err
     assert score_cli.main(args + ["--utt2spk", "none"]) == 0
 

@@ -11,6 +11,8 @@ import yaml
 
 from tests.tiny_corpus import write_asr_config, write_corpus
 
+from ..hang_guard import guarded_run
+
 pytestmark = pytest.mark.slow
 
 
@@ -20,10 +22,10 @@ def trained(tmp_path_factory):
     data = write_corpus(root / "data")
     config = write_asr_config(root / "train.yaml", data)
     exp = root / "exp"
-    proc = subprocess.run(
+    proc = guarded_run(
         [sys.executable, "-m", "espnet_lowrank.bin.asr_train", "--config", str(config),
          "--output_dir", str(exp)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True, text=True, timeout=3600,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     return {"root": root, "data": data, "exp": exp, "log": proc.stderr}
@@ -132,10 +134,10 @@ def test_convert_to_dense_runs_without_the_plugin_classes(trained, tmp_path):
 
 
 def test_print_config_shows_rank_map_defaults():
-    proc = subprocess.run(
+    proc = guarded_run(
         [sys.executable, "-m", "espnet_lowrank.bin.asr_train", "--print_config",
          "--encoder", "lowrank_conformer", "--decoder", "lowrank_transformer"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=1800,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     cfg = yaml.safe_load(proc.stdout)

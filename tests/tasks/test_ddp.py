@@ -1,12 +1,13 @@
 """Two CPU processes (gloo) under torchrun: factor gradients are all-reduced."""
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import torch
+
+from ..hang_guard import guarded_run
 
 pytestmark = pytest.mark.slow
 
@@ -14,10 +15,10 @@ pytestmark = pytest.mark.slow
 def test_factor_gradients_are_synchronised(tmp_path):
     worker = Path(__file__).with_name("ddp_worker.py")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).parents[2])}
-    proc = subprocess.run(
+    proc = guarded_run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
          "--master_addr", "127.0.0.1", "--master_port", "29531", str(worker), str(tmp_path)],
-        capture_output=True, text=True, timeout=600, env=env,
+        capture_output=True, text=True, timeout=3600, env=env,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     r0 = torch.load(tmp_path / "rank0.pt")

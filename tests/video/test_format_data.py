@@ -61,5 +61,5 @@ def test_cli_exit_status_and_message(tmp_path, capsys):
     src, dst = _dirs(tmp_path, [10, 11])
     assert avsr_data.main(["format-video", str(src), str(dst)]) == 0
     assert "video of 2 utterance(s) kept" in capsys.readouterr().err
-    assert avsr_data.main(["format-video", str(tmp_path / "nope"), str(dst)]) == 1
+    assert avsr_data.main(["format-video", str(tmp_path / "nope"), str(dst)]) == 2
     assert "video.scp is missing" in capsys.readouterr().err
