@@ -15,6 +15,7 @@ import yaml
 from espnet_lowrank.bench import memory, models, steps
 from espnet_lowrank.bench.compare import VARIANTS, compare_steps
 from espnet_lowrank.bench.timing import speedups, time_interleaved, timing_fields
+from espnet_lowrank.strict_yaml import load_yaml_mapping
 
 
 def run(
@@ -73,9 +74,7 @@ def build_lm_from_config(config: Path | str, token_list: Path | str) -> torch.nn
     for path, what in ((config, "LM config"), (token_list, "token list")):
         if not path.is_file():
             raise FileNotFoundError(f"{what} not found: {path}")
-    cfg = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
-    if not isinstance(cfg, dict):
-        raise ValueError(f"{config}: not a YAML mapping")
+    cfg = load_yaml_mapping(config, "LM config")
     cfg.update(token_list=str(token_list), token_type=cfg.get("token_type", "bpe"), ngpu=0)
     with tempfile.TemporaryDirectory(prefix="bench_lm_") as tmp:
         path = Path(tmp) / "config.yaml"

@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from espnet_lowrank.scoring import lm_study
 from espnet_lowrank.atomic import atomic_write_text
 from espnet_lowrank.bin._cli import EXIT_BAD_INPUT, run
+from espnet_lowrank.scoring import lm_study
 from espnet_lowrank.scoring.results_md import collect, environment, render_results
 
 

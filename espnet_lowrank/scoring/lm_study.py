@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-import yaml
-
 from espnet_lowrank.recipe.measure import epoch_seconds
 from espnet_lowrank.scoring.sclite import parse_result
+from espnet_lowrank.strict_yaml import load_yaml_mapping
 
 _LM_DIR = re.compile(r"^lm_(?P<config>.+)_seed(?P<seed>\d+)_(?P<suffix>[^_]+_[^_]+)$")
 
@@ -141,7 +140,7 @@ def _recognition(exp_dir: Path, lms: List[StudyLM], test_sets: Sequence[str]) ->
             for dset in test_sets:
                 path = resc / dset / "rescore_result.yaml"
                 if path.is_file():
-                    res = yaml.safe_load(path.read_text(encoding="utf-8"))
+                    res = load_yaml_mapping(path, "rescoring result")
                     cells.append(f"{100 * res['wer_rescored']:.1f}")
                 else:
                     cells.append("n/a")
