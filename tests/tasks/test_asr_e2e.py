@@ -116,7 +116,7 @@ def test_convert_to_dense_runs_without_the_plugin_classes(trained, tmp_path):
     again = yaml.safe_load(cfg2.read_text())
     assert again["encoder"] == "lowrank_conformer" and again["decoder"] == "transformer"
     assert again["encoder_conf"]["rank_map"]["resolved"]
-    with pytest.raises(ValueError, match="only 'conformer' converts"):
+    with pytest.raises(ValueError, match=r"encoder is 'lowrank_conformer'; only \['branchformer'"):
         to_lowrank("asr", cfg2, model2, tmp_path / "x", {"encoder": "lr_sms"})
     # full-rank factors (subsampling convolution included) compute the dense model's function
     full = {"default": 1.0, "groups": {"subsampling_conv": 1.0}}
