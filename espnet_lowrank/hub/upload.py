@@ -10,6 +10,8 @@ import logging
 import os
 from pathlib import Path
 
+from espnet_lowrank.extras import require
+
 logger = logging.getLogger(__name__)
 
 TOKEN_ENV = "HF_TOKEN"
@@ -38,8 +40,7 @@ def upload_folder(
             f"{TOKEN_ENV}, or use --dry-run DIR to only write the folder"
         )
     check_repo_id(repo_id)
-    import huggingface_hub
-
+    huggingface_hub = require("huggingface_hub", "uploading to the Hugging Face Hub")
     api = huggingface_hub.HfApi(token=token)
     api.create_repo(repo_id=repo_id, repo_type="model", private=private, exist_ok=True)
     logger.info("uploading %s to %s", folder, repo_id)
