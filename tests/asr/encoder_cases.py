@@ -32,3 +32,22 @@ ATTENTION_TYPES = [
     ("legacy", "legacy_rel_pos", "legacy_rel_selfattn"),
     ("legacy", "abs_pos", "fast_selfattn"),
 ]
+
+
+def branch_conf(input_layer="conv2d", attention=ATTENTION_TYPES[1], **kw) -> dict:
+    """ESPnet's tiny (E-)Branchformer test options: d=2, cgMLP 4 units, 2 blocks."""
+    rel_pos_type, pos_enc_layer_type, attention_layer_type = attention
+    conf = dict(
+        output_size=2,
+        attention_heads=2,
+        attention_layer_type=attention_layer_type,
+        pos_enc_layer_type=pos_enc_layer_type,
+        rel_pos_type=rel_pos_type,
+        cgmlp_linear_units=4,
+        cgmlp_conv_kernel=3,
+        gate_activation="identity",
+        num_blocks=2,
+        input_layer=input_layer,
+    )
+    conf.update(kw)
+    return conf

@@ -3,27 +3,13 @@
 import pytest
 
 from espnet_lowrank.asr.lowrank_e_branchformer_encoder import LowRankEBranchformerEncoder
-from tests.asr.encoder_cases import ATTENTION_TYPES, run_forward_backward
+from tests.asr.encoder_cases import ATTENTION_TYPES, branch_conf, run_forward_backward
 
 Encoder = LowRankEBranchformerEncoder
 
 
 def build(input_layer="conv2d", attention=ATTENTION_TYPES[1], **kw):
-    rel_pos_type, pos_enc_layer_type, attention_layer_type = attention
-    conf = dict(
-        output_size=2,
-        attention_heads=2,
-        attention_layer_type=attention_layer_type,
-        pos_enc_layer_type=pos_enc_layer_type,
-        rel_pos_type=rel_pos_type,
-        cgmlp_linear_units=4,
-        cgmlp_conv_kernel=3,
-        gate_activation="identity",
-        num_blocks=2,
-        input_layer=input_layer,
-    )
-    conf.update(kw)
-    return Encoder(20, **conf)
+    return Encoder(20, **branch_conf(input_layer, attention, **kw))
 
 
 @pytest.mark.parametrize(
