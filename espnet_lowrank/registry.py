@@ -170,3 +170,10 @@ def register_when_imported() -> None:
         register(loaded)
     if _hook not in sys.meta_path:
         sys.meta_path.insert(0, _hook)
+
+
+def find_registering_spec(fullname: str, path=None, target=None):
+    """The spec of task module ``fullname`` with a loader that registers our classes
+    after the module has run (used by the start-up hook, ``_espnet_lowrank_autoload``)."""
+    register_when_imported()
+    return _hook.find_spec(fullname, path, target)

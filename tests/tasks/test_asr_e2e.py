@@ -146,11 +146,15 @@ def test_print_config_shows_rank_map_defaults():
 
 
 def test_plain_espnet_without_plugin_import_fails_clearly(tmp_path):
+    """With the start-up hook turned off (tests/test_autoload.py tests it on)."""
+    import os
+
     code = (
         "import sys; from espnet2.bin.asr_train import main; "
         "main(['--print_config', '--encoder', 'lowrank_conformer'])"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    env = dict(os.environ, ESPNET_LOWRANK_AUTOLOAD="0")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert proc.returncode != 0 and "lowrank_conformer" in proc.stderr
     shutil.rmtree(tmp_path, ignore_errors=True)
 
