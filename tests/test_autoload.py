@@ -5,8 +5,8 @@ is tested where it lives: in a venv holding a regular (and one holding an editab
 install of this checkout. Installing ESPnet and torch again would take 6 GB, so the
 venv gets only this package (``pip install --no-deps``) and sees the running venv's
 packages through a path line in a ``.pth`` file; such a line adds the folder to
-``sys.path`` without running that folder's own ``.pth`` files, so the running venv's
-espnet_lowrank install stays out of it.
+``sys.path`` without running that folder's own ``.pth`` files; those of them that are not
+espnet_lowrank's (setuptools' distutils shim) are copied.
 """
 
 from __future__ import annotations
@@ -60,7 +60,13 @@ def make_venv(root: Path, editable: bool) -> Path:
         [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
         capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
-    Path(site, "_running_venv.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    running = Path(sysconfig.get_path("purelib"))
+    Path(site, "_running_venv.pth").write_text(f"{running}\n")
+    # the running venv's other start-up files (setuptools' distutils shim, which ESPnet
+    # needs on Python 3.12), but not its own espnet_lowrank install
+    for pth in running.glob("*.pth"):
+        if "espnet_lowrank" not in pth.name:
+            shutil.copy2(pth, Path(site, pth.name))
     cmd = [str(python), "-m", "pip", "install", "-q", "--no-deps"]
     proc = subprocess.run(
         cmd + (["-e", str(src)] if editable else [str(src)]), capture_output=True, text=True
