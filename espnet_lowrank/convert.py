@@ -1,7 +1,8 @@
 """Convert trained ESPnet models between dense and low-rank classes.
 
-- :func:`to_lowrank`: a dense ESPnet ASR or LM model (``conformer`` /
-  ``transformer`` parts) becomes the registered low-rank classes with a rank map;
+- :func:`to_lowrank`: a dense ESPnet ASR or LM model (``conformer``,
+  ``e_branchformer``, ``branchformer``, ``transformer`` parts; the list is
+  :data:`espnet_lowrank.registry.PARTS`) becomes the registered low-rank classes with a rank map;
   each factorized layer gets the truncated SVD of its trained weight (the best
   rank-r approximation), everything else is copied. Fine-tune it afterwards.
 - :func:`to_dense`: a low-rank model becomes stock ESPnet classes with merged
@@ -28,18 +29,10 @@ from espnet_lowrank.factorize import densify
 from espnet_lowrank.layers.lowrank_linear import svd_factors
 from espnet_lowrank.mixin import LowRankPartMixin
 from espnet_lowrank.rank_map import RankMapLike
+from espnet_lowrank.registry import conversions
 from espnet_lowrank.strict_yaml import load_yaml_mapping
 
 logger = logging.getLogger(__name__)
-
-# task -> {part: (stock ESPnet name, our registered name)}
-PARTS: Dict[str, Dict[str, Tuple[str, str]]] = {
-    "asr": {
-        "encoder": ("conformer", "lowrank_conformer"),
-        "decoder": ("transformer", "lowrank_transformer"),
-    },
-    "lm": {"lm": ("transformer", "lowrank_transformer")},
-}
 
 
 def _task(task: str):
@@ -94,17 +87,18 @@ def to_lowrank(
     """
     cfg = _read_config(Path(config))
     state = _load_weights(Path(model_file))
-    if task not in PARTS:
-        raise ValueError(f"task must be one of {sorted(PARTS)}, got {task!r}")
-    parts = PARTS[task]
+    if task not in ("asr", "lm"):
+        raise ValueError(f"task must be 'asr' or 'lm', got {task!r}")
+    parts = conversions(task)
     unknown = sorted(set(rank_maps) - set(parts))
     if unknown:
         raise ValueError(f"no such part for task {task}: {unknown}; parts: {sorted(parts)}")
     for part, rank_map in rank_maps.items():
-        stock, ours = parts[part]
-        if cfg.get(part) != stock:
+        ours = parts[part].get(cfg.get(part))
+        if ours is None:
             raise ValueError(
-                f"{config}: {part} is {cfg.get(part)!r}; only {stock!r} converts to {ours!r}"
+                f"{config}: {part} is {cfg.get(part)!r}; only {sorted(parts[part])} "
+                f"convert (to {sorted(parts[part].values())})"
             )
         cfg[part] = ours
         conf = dict(cfg.get(f"{part}_conf") or {})
@@ -139,8 +133,9 @@ def to_dense(
     model = _task(task).build_model(argparse.Namespace(**copy.deepcopy(cfg)))
     model.load_state_dict(_load_weights(Path(model_file)), strict=True)
     converted = []
-    for part, (stock, ours) in PARTS[task].items():
-        if cfg.get(part) != ours:
+    for part, stock_to_ours in conversions(task).items():
+        stock = {v: k for k, v in stock_to_ours.items()}.get(cfg.get(part))
+        if stock is None:
             continue
         densify(getattr(model, part))
         cfg[part] = stock

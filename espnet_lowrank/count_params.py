@@ -19,12 +19,13 @@ import torch
 import yaml
 
 from espnet_lowrank.rank_map import LayerSlot, load_rank_map, resolve
+from espnet_lowrank.registry import conversions
 from espnet_lowrank.strict_yaml import load_yaml_mapping
 
-# task -> {part: our registered name}
+# task -> {part: our registered names}
 LOWRANK_PARTS = {
-    "asr": {"encoder": "lowrank_conformer", "decoder": "lowrank_transformer"},
-    "lm": {"lm": "lowrank_transformer"},
+    task: {part: sorted(names.values()) for part, names in conversions(task).items()}
+    for task in ("asr", "lm")
 }
 
 
@@ -92,8 +93,8 @@ def _resolve(
     else:
         args = parser.parse_args(["--config", str(config), *extra_args])  # ESPnet's defaults
     specs = {}
-    for part, name in LOWRANK_PARTS[task].items():
-        if getattr(args, part, None) == name:
+    for part, names in LOWRANK_PARTS[task].items():
+        if getattr(args, part, None) in names:
             conf = dict(getattr(args, f"{part}_conf") or {})
             specs[part] = conf.get("rank_map", "lr_sms")
             conf["rank_map"] = "dense"

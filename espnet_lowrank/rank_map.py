@@ -121,12 +121,16 @@ class RankSchema:
         opt_in: groups set only by naming them (in ``groups`` or ``layers``):
             ``default`` does not reach them, and a ``resolved`` map that does not list
             their layers (saved before the group existed) keeps them dense.
+        family: group and alias names of other classes of the same part (the other
+            encoders): accepted when listed in ``optional``, so that one preset fits
+            every class of the part; any other unknown key is an error.
     """
 
     part: str
     patterns: Tuple[Tuple[str, str, str], ...]
     aliases: Mapping[str, Tuple[str, ...]]
     opt_in: Tuple[str, ...] = ()
+    family: Tuple[str, ...] = ()
 
     @property
     def groups(self) -> Tuple[str, ...]:
@@ -383,6 +387,8 @@ def resolve(
             targets = [g for g in schema.aliases[key] if g in groups_present]
         elif key in schema.groups:
             targets = [key] if key in groups_present else []
+        elif key in schema.family and key in spec.get("optional", ()):
+            continue  # another encoder's group, in a preset written for all of them
         else:
             raise RankMapError(
                 f"{kw}: unknown group for the {schema.part}; known: {schema.all_keys()}"

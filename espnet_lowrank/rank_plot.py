@@ -25,7 +25,8 @@ def plot_config_ranks(
 
     _, parts = resolve_config(config, task, extra_args)
     if not parts:
-        raise ValueError(f"{config}: no low-rank part ({', '.join(LOWRANK_PARTS[task].values())})")
+        names = sorted({n for ns in LOWRANK_PARTS[task].values() for n in ns})
+        raise ValueError(f"{config}: no low-rank part ({', '.join(names)})")
     fig, axes = plt.subplots(1, len(parts), figsize=(6 * len(parts), 4), squeeze=False)
     for ax, (part, res) in zip(axes[0], parts.items()):
         groups = {}

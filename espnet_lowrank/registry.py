@@ -20,42 +20,70 @@ import importlib.abc
 import importlib.machinery
 import sys
 import threading
-from typing import Dict, List, Tuple
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from espnet_lowrank._espnet_import import import_quietly, quiet_espnet_output
 
-# (task module, ClassChoices attribute, name, our class path, required base)
-_ENTRIES: Tuple[Tuple[str, str, str, str, str], ...] = (
-    (
-        "espnet2.tasks.asr",
-        "encoder_choices",
-        "lowrank_conformer",
-        "espnet_lowrank.asr.lowrank_conformer_encoder:LowRankConformerEncoder",
-        "espnet2.asr.encoder.abs_encoder:AbsEncoder",
-    ),
-    (
-        "espnet2.tasks.asr",
-        "decoder_choices",
-        "lowrank_transformer",
-        "espnet_lowrank.asr.lowrank_transformer_decoder:LowRankTransformerDecoder",
-        "espnet2.asr.decoder.abs_decoder:AbsDecoder",
-    ),
-    (
-        "espnet2.tasks.asr",
-        "model_choices",
-        "avsr",
-        "espnet_lowrank.avsr.model:AVSRModel",
-        "espnet2.train.abs_espnet_model:AbsESPnetModel",
-    ),
-    (
-        "espnet2.tasks.lm",
-        "lm_choices",
-        "lowrank_transformer",
-        "espnet_lowrank.lm.lowrank_transformer_lm:LowRankTransformerLM",
-        "espnet2.lm.abs_model:AbsLM",
-    ),
-)
-TASK_MODULES = tuple(sorted({e[0] for e in _ENTRIES}))
+
+class Part(NamedTuple):
+    """One registered class: ``<part>: <name>`` in ESPnet's ``<task>`` configs.
+
+    Attributes:
+        task: ``asr`` or ``lm`` (module ``espnet2.tasks.<task>``).
+        part: the option, ``encoder``/``decoder``/``lm``/``model`` (ClassChoices
+            ``<part>_choices``).
+        name: our registered name.
+        cls_path: ``module:Class`` of our class.
+        stock: ESPnet's name of the dense class ours subclasses (converted from and
+            to by :mod:`espnet_lowrank.convert`), ``None`` for a new model.
+    """
+
+    task: str
+    part: str
+    name: str
+    cls_path: str
+    stock: Optional[str]
+
+    @property
+    def task_module(self) -> str:
+        return f"espnet2.tasks.{self.task}"
+
+
+_ASR = "espnet_lowrank.asr."
+PARTS: Tuple[Part, ...] = (
+    Part("asr", "encoder", "lowrank_conformer",
+         _ASR + "lowrank_conformer_encoder:LowRankConformerEncoder", "conformer"),
+    Part("asr", "encoder", "lowrank_e_branchformer",
+         _ASR + "lowrank_e_branchformer_encoder:LowRankEBranchformerEncoder", "e_branchformer"),
+    Part("asr", "encoder", "lowrank_branchformer",
+         _ASR + "lowrank_branchformer_encoder:LowRankBranchformerEncoder", "branchformer"),
+    Part("asr", "encoder", "lowrank_transformer",
+         _ASR + "lowrank_transformer_encoder:LowRankTransformerEncoder", "transformer"),
+    Part("asr", "decoder", "lowrank_transformer",
+         _ASR + "lowrank_transformer_decoder:LowRankTransformerDecoder", "transformer"),
+    Part("asr", "model", "avsr", "espnet_lowrank.avsr.model:AVSRModel", None),
+    Part("lm", "lm", "lowrank_transformer",
+         "espnet_lowrank.lm.lowrank_transformer_lm:LowRankTransformerLM", "transformer"),
+)  # fmt: skip
+# the base class ESPnet's ClassChoices of each option expects
+_BASES = {
+    "encoder": "espnet2.asr.encoder.abs_encoder:AbsEncoder",
+    "decoder": "espnet2.asr.decoder.abs_decoder:AbsDecoder",
+    "model": "espnet2.train.abs_espnet_model:AbsESPnetModel",
+    "lm": "espnet2.lm.abs_model:AbsLM",
+}
+TASK_MODULES = tuple(sorted({p.task_module for p in PARTS}))
+
+
+def conversions(task: str) -> Dict[str, Dict[str, str]]:
+    """``{part: {stock ESPnet name: our name}}`` of ``task`` (``asr`` or ``lm``)."""
+    out: Dict[str, Dict[str, str]] = {}
+    for p in PARTS:
+        if p.task == task and p.stock is not None:
+            out.setdefault(p.part, {})[p.stock] = p.name
+    return out
+
+
 # Modules whose import prints offline noise (see espnet_lowrank._espnet_import).
 QUIET_MODULES = (
     "g2p_en",
@@ -74,12 +102,13 @@ def register(tasks: Tuple[str, ...] = TASK_MODULES) -> Dict[str, List[str]]:
     """Register the classes of ``tasks``; returns ``{choices attribute: [names]}``."""
     done: Dict[str, List[str]] = {}
     with _lock:
-        for task_mod, choices_attr, name, cls_path, base_path in _ENTRIES:
+        for p in PARTS:
+            task_mod, choices_attr, name = p.task_module, f"{p.part}_choices", p.name
             if task_mod not in tasks:
                 continue
             choices = getattr(import_quietly(task_mod)[0], choices_attr)
-            cls = _load(cls_path)
-            base = _load(base_path)
+            cls = _load(p.cls_path)
+            base = _load(_BASES[p.part])
             if not issubclass(cls, base):
                 raise TypeError(f"{cls.__name__} must subclass {base.__name__}")
             current = choices.classes.get(name)
@@ -141,3 +170,10 @@ def register_when_imported() -> None:
         register(loaded)
     if _hook not in sys.meta_path:
         sys.meta_path.insert(0, _hook)
+
+
+def find_registering_spec(fullname: str, path=None, target=None):
+    """The spec of task module ``fullname`` with a loader that registers our classes
+    after the module has run (used by the start-up hook, ``_espnet_lowrank_autoload``)."""
+    register_when_imported()
+    return _hook.find_spec(fullname, path, target)

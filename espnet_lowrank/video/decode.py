@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Optional, Tuple
 
-import av
 import numpy as np
 
+from espnet_lowrank.extras import require
 from espnet_lowrank.video.errors import MediaError
+
+if TYPE_CHECKING:
+    from av.video.stream import VideoStream
 
 #: ``transform(index, frame)`` maps source frame ``index`` (``(H, W)`` uint8) to
 #: the array kept for it.
@@ -38,7 +41,7 @@ class DecodedVideo:
     height: int
 
 
-def _stream_duration(stream: av.video.stream.VideoStream, container) -> Optional[float]:
+def _stream_duration(stream: VideoStream, container) -> Optional[float]:
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
     if container.duration is not None:
@@ -63,6 +66,7 @@ def decode_gray(
         MediaError: unreadable file, no video stream, no decodable frame, or
             frames without timestamps.
     """
+    av = require("av", "decoding video (PyAV)")
     try:
         container = av.open(str(path))
     except av.FFmpegError as e:
@@ -118,6 +122,7 @@ def probe_video_size(path: Path | str) -> Tuple[int, int]:
     Raises:
         MediaError: unreadable file or no video stream.
     """
+    av = require("av", "decoding video (PyAV)")
     try:
         container = av.open(str(path))
     except av.FFmpegError as e:

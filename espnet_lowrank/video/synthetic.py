@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional, Sequence, Tuple
 
-import av
 import numpy as np
+
+from espnet_lowrank.extras import require
 
 
 def square_frames(
@@ -44,6 +45,7 @@ def write_clip(
     Returns:
         The clip duration ``N / fps`` in seconds.
     """
+    av = require("av", "writing video clips (PyAV)")
     frames = np.asarray(frames)
     if frames.dtype != np.uint8 or frames.ndim != 3:
         raise ValueError(f"frames must be (N, H, W) uint8, got {frames.dtype} {frames.shape}")

@@ -75,3 +75,14 @@ def test_cmudict_table_has_common_homophones():
     t = cmudict_table(vocabulary=["two", "too", "to", "sea", "see", "cat"])
     assert set(t["two"]) == {"to", "too"}
     assert t["sea"] == ["see"]
+
+
+def test_read_cmudict_parses_variants_and_comments(tmp_path):
+    from espnet_lowrank.rescoring.homophones import read_cmudict
+
+    path = tmp_path / "cmudict.dict"
+    path.write_text("read R EH1 D\nread(2) R IY1 D\nreed R IY1 D # plant\n\n")
+    assert read_cmudict(path) == {
+        "read": [["R", "EH1", "D"], ["R", "IY1", "D"]],
+        "reed": [["R", "IY1", "D"]],
+    }

@@ -118,7 +118,7 @@ def test_convert_to_dense_runs_without_the_plugin_classes(trained, tmp_path):
     again = yaml.safe_load(cfg2.read_text())
     assert again["encoder"] == "lowrank_conformer" and again["decoder"] == "transformer"
     assert again["encoder_conf"]["rank_map"]["resolved"]
-    with pytest.raises(ValueError, match="only 'conformer' converts"):
+    with pytest.raises(ValueError, match=r"encoder is 'lowrank_conformer'; only \['branchformer'"):
         to_lowrank("asr", cfg2, model2, tmp_path / "x", {"encoder": "lr_sms"})
     # full-rank factors (subsampling convolution included) compute the dense model's function
     full = {"default": 1.0, "groups": {"subsampling_conv": 1.0}}
@@ -148,11 +148,15 @@ def test_print_config_shows_rank_map_defaults():
 
 
 def test_plain_espnet_without_plugin_import_fails_clearly(tmp_path):
+    """With the start-up hook turned off (tests/test_autoload.py tests it on)."""
+    import os
+
     code = (
         "import sys; from espnet2.bin.asr_train import main; "
         "main(['--print_config', '--encoder', 'lowrank_conformer'])"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    env = dict(os.environ, ESPNET_LOWRANK_AUTOLOAD="0")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert proc.returncode != 0 and "lowrank_conformer" in proc.stderr
     shutil.rmtree(tmp_path, ignore_errors=True)
 

@@ -1,0 +1,34 @@
+"""``lowrank_e_branchformer``: ESPnet's E-Branchformer encoder with factorized linears.
+
+Takes every argument of ``espnet2.asr.encoder.e_branchformer_encoder.EBranchformerEncoder`` (of
+the installed ESPnet release) plus ``rank_map``. Groups: ``attn_q/k/v/out/pos`` (alias
+``attention``), ``ffn_w1/w2`` and ``macaron_w1/w2`` (``feed_forward``),
+``cgmlp_proj1/proj2/gate`` (``cgmlp``), ``merge_proj``, ``subsampling`` and the opt-in
+``subsampling_conv`` (see the table in :mod:`espnet_lowrank.asr.encoder_schemas`). Shapes are
+those of the parent: ``xs_pad (B, T, input_size)`` → ``(B, T', output_size)``.
+"""
+
+from __future__ import annotations
+
+from espnet2.asr.encoder.e_branchformer_encoder import EBranchformerEncoder
+
+from espnet_lowrank.asr.encoder_schemas import E_BRANCHFORMER
+from espnet_lowrank.mixin import LowRankPartMixin, signature_with
+from espnet_lowrank.rank_map import RankMapLike
+
+
+class LowRankEBranchformerEncoder(LowRankPartMixin, EBranchformerEncoder):
+    """E-Branchformer encoder whose linears follow ``rank_map`` (:mod:`espnet_lowrank.rank_map`).
+
+    Args:
+        *args, **kwargs: exactly ``EBranchformerEncoder``'s arguments.
+        rank_map: preset name, YAML path or mapping; default ``lr_sms``.
+    """
+
+    RANK_SCHEMA = E_BRANCHFORMER
+
+    def __init__(self, *args, rank_map: RankMapLike = "lr_sms", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._apply_rank_map(rank_map, num_blocks=len(self.encoders))
+
+    __init__.__signature__ = signature_with(EBranchformerEncoder.__init__, rank_map="lr_sms")
