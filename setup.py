@@ -25,8 +25,8 @@ setup(
         "espnet>=202511",
         # ESPnet imports torchaudio in its ASR and LM tasks; torchaudio's last
         # release is 2.11, and it must match torch's minor version.
-        "torch>=2.1,<2.12",
-        "torchaudio>=2.1,<2.12",
+        "torch>=2.4,<2.12",  # torch.get_autocast_dtype(device), torch.compiler
+        "torchaudio>=2.4,<2.12",
         "sentencepiece>=0.1.99",
         "pyyaml>=6.0",
         "numpy>=1.23",
