@@ -341,8 +341,8 @@ class LowRankPointwiseConv1d(LowRankLinear):
             y = torch.matmul(self._product(u, v, cacheable), x)
         else:
             y = torch.matmul(u, torch.matmul(v, x))
-        if self.bias is not None:
-            y = y + self.bias[:, None]
+        if self.bias is not None:  # in y's dtype, as nn.Conv1d's bias under autocast
+            y = y + self.bias.to(y.dtype)[:, None]
         return y
 
     @staticmethod
