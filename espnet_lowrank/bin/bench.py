@@ -2,6 +2,8 @@
 
     python -m espnet_lowrank.bin.bench {layer,train,decode,lm,profile} \
         [--quick] [--device cpu|cuda] [--threads N] [--repeats K] --json OUT
+    python -m espnet_lowrank.bin.bench int8 --exp-dirs FULL LOWRANK --data-dir DIR \
+        [--decode-config YAML] [--utterances N] [--threads N] --json OUT
 
 Prints a Markdown table (and, for ``layer``, the missed targets with reasons) and
 writes a JSON list of records. See ``bench/README.md`` for the method.
@@ -16,7 +18,7 @@ from typing import List, Optional
 from espnet_lowrank.bench import report
 from espnet_lowrank.bench.timing import pin_threads
 
-COMMANDS = ("layer", "train", "decode", "lm", "profile")
+COMMANDS = ("layer", "train", "decode", "lm", "profile", "int8")
 
 
 def _sizes(value: Optional[str], quick: bool, default: List[str], known) -> List[str]:
@@ -96,8 +98,23 @@ def get_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-memory", action="store_true", help="train/lm: skip peak memory")
     p.add_argument("--beam", type=int, default=5, help="decode: beam size")
-    p.add_argument("--utterances", type=int, default=3, help="decode: utterances")
     p.add_argument("--rank-map", default="lr_sms", help="profile: rank map for the ceiling")
+    p.add_argument(
+        "--exp-dirs",
+        nargs=2,
+        default=None,
+        metavar=("FULL", "LOWRANK"),
+        help="int8: two trained experiment folders (config.yaml + --model-file each)",
+    )
+    p.add_argument("--model-file", default="valid.acc.ave.pth", help="int8: weights file")
+    p.add_argument("--data-dir", default=None, help="int8: Kaldi-style test folder")
+    p.add_argument("--decode-config", default=None, help="int8: ESPnet decode config YAML")
+    p.add_argument(
+        "--utterances",
+        type=int,
+        default=None,
+        help="decode: utterances (default 3); int8: the first N of --data-dir (default all)",
+    )
     p.add_argument(
         "--allow-few-repeats",
         action="store_true",
@@ -112,6 +129,17 @@ def main(argv=None) -> List[dict]:
         raise SystemExit("--asr-configs/--token-list are options of bench train")
     if args.token_list and not args.asr_configs:
         raise SystemExit("--token-list goes with --asr-configs")
+    int8_only = {"--exp-dirs": args.exp_dirs, "--data-dir": args.data_dir,
+                 "--decode-config": args.decode_config}  # fmt: skip
+    if args.command == "int8":
+        if not (args.exp_dirs and args.data_dir):
+            raise SystemExit("int8: --exp-dirs FULL LOWRANK and --data-dir are required")
+        if args.device != "cpu":
+            raise SystemExit("int8: dynamic int8 quantization runs on --device cpu only")
+    elif any(v is not None for v in int8_only.values()):
+        raise SystemExit(
+            f"{', '.join(k for k, v in int8_only.items() if v)}: options of bench int8"
+        )
     if args.repeats < 5 and not args.allow_few_repeats:
         raise SystemExit(f"--repeats must be >= 5, got {args.repeats}")
     if args.device == "cuda":
@@ -183,13 +211,30 @@ def main(argv=None) -> List[dict]:
         records = decode.run(
             sizes,
             beam=args.beam,
-            utterances=args.utterances,
+            utterances=3 if args.utterances is None else args.utterances,
             batch=args.batch,
             seconds=args.seconds,
             **common,
         )
         text = report.markdown_table(records, decode.COLUMNS)
         text += "\n\n" + "\n".join(f"- {r['model']}" for r in records)
+    elif args.command == "int8":
+        from espnet_lowrank.bench import int8
+
+        try:
+            records = int8.run(
+                args.exp_dirs,
+                args.data_dir,
+                model_file=args.model_file,
+                decode_config=args.decode_config,
+                utterances=args.utterances,
+                log=log,
+            )
+        except (FileNotFoundError, ValueError) as e:
+            raise SystemExit(f"int8: {e}") from None
+        text = report.markdown_table(records, int8.COLUMNS)
+        text += f"\n\n{records[0]['utterances']} utterances of {args.data_dir}"
+        text += f" ({records[0]['audio_seconds']:.0f} s), decode config {args.decode_config}."
     else:
         from espnet_lowrank.bench import models, profile
 

@@ -85,3 +85,23 @@ def test_from_float_errors():
         DynamicQuantizedLowRankLinear.from_float(LowRankLinear(4, 4, 2))
     with pytest.raises(TypeError, match="expects LowRankLinear"):
         DynamicQuantizedLowRankLinear.from_float(LowRankPointwiseConv1d(4, 4, 2))
+
+
+def test_int8_state_counts_one_byte_per_weight():
+    from espnet_lowrank.bench.int8 import state_megabytes
+
+    model = nn.Sequential(LowRankLinear(256, 256, 64), LowRankLinear(256, 256, 240)).eval()
+    ratio = state_megabytes(quantize_dynamic(model)) / state_megabytes(model)
+    # layer 2 merges (rho 1.9): 256^2 int8 weights instead of 240 * 512 float ones
+    ideal = (64 * 512 + 256 * 256) / (4 * (64 * 512 + 240 * 512))  # 0.158
+    assert ideal < ratio < 1.2 * ideal
+
+
+def test_torch_default_spec_leaves_factorized_layers_in_float():
+    """What ESPnet's --quantize_asr_model (qconfig spec {nn.Linear}) does to our layers."""
+    from torch.ao.quantization import quantize_dynamic as torch_quantize_dynamic
+
+    model = nn.Sequential(LowRankLinear(8, 8, 2), nn.Linear(8, 8)).eval()
+    with pytest.warns(DeprecationWarning):
+        q = torch_quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)
+    assert type(q[0]) is LowRankLinear and isinstance(q[1], nnqd.Linear)
