@@ -19,6 +19,7 @@ from espnet_lowrank.bench import report
 from espnet_lowrank.bench.timing import pin_threads
 
 COMMANDS = ("layer", "train", "decode", "lm", "profile", "int8")
+DTYPES = {"float32": None, "bfloat16": "bfloat16", "float16": "float16"}
 
 
 def _sizes(value: Optional[str], quick: bool, default: List[str], known) -> List[str]:
@@ -66,6 +67,13 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("command", choices=COMMANDS)
     p.add_argument("--quick", action="store_true", help="small sizes for a fast look")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument(
+        "--dtype",
+        choices=tuple(DTYPES),
+        default="float32",
+        help="layer/train/decode/lm: run under torch.autocast in this dtype on --device "
+        "(float32 weights, as use_amp training); float32 = no autocast",
+    )
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads(N)")
     p.add_argument("--repeats", type=int, default=5, help="timed samples per variant (>= 5)")
     p.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
@@ -123,40 +131,19 @@ def get_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv=None) -> List[dict]:
-    args = get_parser().parse_args(argv)
-    if (args.asr_configs or args.token_list) and args.command != "train":
-        raise SystemExit("--asr-configs/--token-list are options of bench train")
-    if args.token_list and not args.asr_configs:
-        raise SystemExit("--token-list goes with --asr-configs")
-    int8_only = {"--exp-dirs": args.exp_dirs, "--data-dir": args.data_dir,
-                 "--decode-config": args.decode_config}  # fmt: skip
-    if args.command == "int8":
-        if not (args.exp_dirs and args.data_dir):
-            raise SystemExit("int8: --exp-dirs FULL LOWRANK and --data-dir are required")
-        if args.device != "cpu":
-            raise SystemExit("int8: dynamic int8 quantization runs on --device cpu only")
-    elif any(v is not None for v in int8_only.values()):
-        raise SystemExit(
-            f"{', '.join(k for k, v in int8_only.items() if v)}: options of bench int8"
-        )
-    if args.repeats < 5 and not args.allow_few_repeats:
-        raise SystemExit(f"--repeats must be >= 5, got {args.repeats}")
-    if args.device == "cuda":
-        import torch
+def _autocast(device: str, dtype: str):
+    """``torch.autocast(device, dtype)``, or no context for float32."""
+    import contextlib
 
-        if not torch.cuda.is_available():
-            raise SystemExit("--device cuda: no CUDA device available")
-    threads = pin_threads(args.threads)
-    env = report.environment(threads, args.device)
-    print(
-        f"# bench {args.command}: torch {env['torch']}, {threads} thread(s), "
-        f"device {args.device}, load average {env['loadavg']}",
-        file=sys.stderr,
-    )
-    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
-    common = dict(repeats=args.repeats, warmup=args.warmup, device=args.device, log=log)
+    import torch
 
+    if DTYPES[dtype] is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device, dtype=getattr(torch, DTYPES[dtype]))
+
+
+def _run(args, common: dict, log) -> tuple:
+    """``(records, markdown)`` of ``args.command``."""
     if args.command == "layer":
         from espnet_lowrank.bench import layer
 
@@ -245,10 +232,60 @@ def main(argv=None) -> List[dict]:
             sizes, rank_map=args.rank_map, batch=args.batch, seconds=args.seconds, **common
         )
         text = profile.markdown(records)
+    return records, text
+
+
+def main(argv=None) -> List[dict]:
+    args = get_parser().parse_args(argv)
+    if (args.asr_configs or args.token_list) and args.command != "train":
+        raise SystemExit("--asr-configs/--token-list are options of bench train")
+    if args.token_list and not args.asr_configs:
+        raise SystemExit("--token-list goes with --asr-configs")
+    int8_only = {"--exp-dirs": args.exp_dirs, "--data-dir": args.data_dir,
+                 "--decode-config": args.decode_config}  # fmt: skip
+    if args.command == "int8":
+        if not (args.exp_dirs and args.data_dir):
+            raise SystemExit("int8: --exp-dirs FULL LOWRANK and --data-dir are required")
+        if args.device != "cpu":
+            raise SystemExit("int8: dynamic int8 quantization runs on --device cpu only")
+    elif any(v is not None for v in int8_only.values()):
+        raise SystemExit(
+            f"{', '.join(k for k, v in int8_only.items() if v)}: options of bench int8"
+        )
+    if args.dtype != "float32":
+        if args.command in ("profile", "int8"):
+            raise SystemExit(f"--dtype {args.dtype}: {args.command} runs in float32 only")
+        if args.command in ("train", "lm") and not args.no_memory:
+            raise SystemExit(
+                f"--dtype {args.dtype}: peak memory is measured in float32 (a fresh process "
+                "per variant); add --no-memory"
+            )
+    if args.repeats < 5 and not args.allow_few_repeats:
+        raise SystemExit(f"--repeats must be >= 5, got {args.repeats}")
+    if args.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise SystemExit("--device cuda: no CUDA device available")
+    threads = pin_threads(args.threads)
+    env = report.environment(threads, args.device)
+    print(
+        f"# bench {args.command}: torch {env['torch']}, {threads} thread(s), "
+        f"device {args.device}, {args.dtype}, load average {env['loadavg']}",
+        file=sys.stderr,
+    )
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    common = dict(repeats=args.repeats, warmup=args.warmup, device=args.device, log=log)
+
+    # every model forward (and backward) of the benchmark runs under autocast: the path
+    # use_amp training and mixed-precision inference take
+    with _autocast(args.device, args.dtype):
+        records, text = _run(args, common, log)
 
     for rec in records:
         rec["environment"] = env
         rec["repeats"] = args.repeats
+        rec["dtype"] = args.dtype
     report.write_json(args.json, records)
     load = env["loadavg"]
     if load and load[0] > threads:
