@@ -6,13 +6,10 @@ nothing refuses. This test pins that behaviour (it fails if ESPnet starts autoca
 on CPU, whose path ``tests/test_mixed_precision.py`` covers directly).
 """
 
-import subprocess
-import sys
-
 import pytest
 import torch
 
-from tests.tiny_corpus import write_asr_config, write_corpus
+from tests.tiny_corpus import run_asr_train, write_asr_config, write_corpus
 
 pytestmark = pytest.mark.slow
 
@@ -21,11 +18,7 @@ def test_use_amp_trains_on_cpu_in_float32(tmp_path):
     data = write_corpus(tmp_path / "data")
     config = write_asr_config(tmp_path / "train.yaml", data, use_amp=True)
     exp = tmp_path / "exp"
-    proc = subprocess.run(
-        [sys.executable, "-m", "espnet_lowrank.bin.asr_train", "--config", str(config),
-         "--output_dir", str(exp)],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+    proc = run_asr_train(config, exp)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "GradScaler is enabled, but CUDA is not available" in proc.stderr
     assert "Disabling autocast" in proc.stderr
