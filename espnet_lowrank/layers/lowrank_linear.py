@@ -67,6 +67,12 @@ def svd_factors(weight: torch.Tensor, rank: int) -> Tuple[torch.Tensor, torch.Te
     return u.to(weight.dtype), v.to(weight.dtype)
 
 
+def _matmul_in(u: torch.Tensor, v: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """``U V`` without autograd, in ``u``'s dtype with autocast off, cast to ``dtype``."""
+    with torch.no_grad(), torch.autocast(u.device.type, enabled=False):
+        return (u @ v).to(dtype)
+
+
 class LowRankLinear(nn.Module):
     """``y = U (V x) + b``: a drop-in for ``nn.Linear`` with a rank-``rank`` weight.
 
@@ -193,25 +199,49 @@ class LowRankLinear(nn.Module):
         return self.U @ self.V
 
     def cached_merged_weight(self) -> torch.Tensor:
-        """``U V`` computed once and reused until ``U`` or ``V`` change.
+        """``U V`` computed once and reused while it is what the layer would compute now.
 
-        Any in-place change of the factors (optimizer step, ``load_state_dict``,
-        ``copy_``) bumps their version counters, which invalidates the cache; factors
-        computed on access (``parametrize``) are multiplied anew at each call. The
-        product is taken without autograd (no ``torch.no_grad`` decorator on the hit
-        path: at one token its overhead is a visible share of a small GEMM).
+        The product is taken in the factors' dtype with autocast off, then cast once to
+        the dtype the matmul will run in (the autocast dtype inside ``torch.autocast``
+        on the factors' device, else the factors' own). The cache is keyed on that
+        dtype, the factors' device, storage addresses and version counters, and whether
+        it was made under ``torch.inference_mode`` (an inference tensor cannot enter
+        autograd later). So an in-place change of the factors (optimizer step,
+        ``load_state_dict``, ``copy_``), ``.to()``/``.half()``, leaving or entering
+        autocast, or replacing ``.data`` all miss it. The cached factors' storages are
+        held with it, so a freed address cannot come back with a matching key;
+        ``Module._apply`` (``.to()``, ``.cuda()``, ``.half()``) drops it. Changes made
+        through ``param.data`` in place bypass the version counter; call
+        :meth:`clear_merged_cache` after such edits. Factors computed on access
+        (``parametrize``) are multiplied anew at each call, as is everything traced by
+        ``torch.compile``/``torch.export``. The product is taken without autograd (no
+        ``torch.no_grad`` decorator on the hit path: at one token its overhead is a
+        visible share of a small GEMM).
         """
         return self._product(*self._factors())
 
+    def clear_merged_cache(self) -> None:
+        """Drop the cached ``U V`` (it is rebuilt on the next merged forward)."""
+        self.__dict__.pop("_merged_cache", None)
+
+    def _apply(self, fn, recurse: bool = True):
+        self.clear_merged_cache()
+        return super()._apply(fn, recurse)
+
     def _product(self, u: torch.Tensor, v: torch.Tensor, cacheable: bool) -> torch.Tensor:
+        dev = u.device.type
+        dtype = torch.get_autocast_dtype(dev) if torch.is_autocast_enabled(dev) else u.dtype
+        if torch.compiler.is_compiling():  # traced: any autocast is the tracer's to apply
+            return u @ v
         if not cacheable:
-            with torch.no_grad():
-                return u @ v
-        key = (u._version, v._version, u.data_ptr(), v.data_ptr())
+            return _matmul_in(u, v, dtype)
+        key = (
+            u.data_ptr(), v.data_ptr(), u._version, v._version, dtype, u.device,
+            torch.is_inference_mode_enabled(),
+        )  # fmt: skip
         cache = self.__dict__.get("_merged_cache")
-        if cache is None or cache[0] != key or cache[1].device != u.device:
-            with torch.no_grad():
-                cache = (key, u @ v)
+        if cache is None or cache[0] != key:
+            cache = (key, _matmul_in(u, v, dtype), u.detach(), v.detach())
             self.__dict__["_merged_cache"] = cache
         return cache[1]
 
@@ -313,8 +343,8 @@ class LowRankPointwiseConv1d(LowRankLinear):
             y = torch.matmul(self._product(u, v, cacheable), x)
         else:
             y = torch.matmul(u, torch.matmul(v, x))
-        if self.bias is not None:
-            y = y + self.bias[:, None]
+        if self.bias is not None:  # in y's dtype, as nn.Conv1d's bias under autocast
+            y = y + self.bias.to(y.dtype)[:, None]
         return y
 
     @staticmethod

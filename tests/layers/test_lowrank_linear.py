@@ -230,3 +230,42 @@ def test_works_under_torch_compile():
     with torch.no_grad():
         x8 = torch.randn(5, 8)
         torch.testing.assert_close(merged(x8), merged._orig_mod.to_linear()(x8))
+
+
+def test_merged_cache_follows_autocast_on_and_off():
+    """The issue's reproducer: a merged-path layer used under autocast, then without it."""
+    layer = LowRankLinear(64, 64, 60).eval()  # rho = 1.9: merged path
+    x = torch.randn(3, 64)
+    with torch.no_grad():
+        for _ in range(2):
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                y16 = layer(x)
+            y32 = layer(x)
+            assert y16.dtype == torch.bfloat16 and y32.dtype == torch.float32
+            torch.testing.assert_close(y32, layer.to_linear()(x), rtol=1e-5, atol=1e-5)
+            torch.testing.assert_close(y16.float(), y32, rtol=2e-2, atol=2e-2)
+
+
+def test_merged_cache_follows_dtype_data_and_inference_mode():
+    torch.manual_seed(0)
+    layer = LowRankLinear(8, 6, rank=4).eval()  # merged path
+    x = torch.randn(3, 8)
+    with torch.no_grad():
+        layer(x)
+        layer.to(torch.float64)  # .to() drops the cache; the key knows the dtype anyway
+        assert "_merged_cache" not in layer.__dict__
+        assert layer(x.double()).dtype == torch.float64
+        layer.float()
+        layer.U.data = torch.randn(6, 4)  # a new tensor behind the same parameter
+        torch.testing.assert_close(layer(x), layer.to_linear()(x))
+        layer.U.data.mul_(2.0)  # in place through .data: the version counter misses it
+        layer.clear_merged_cache()
+        torch.testing.assert_close(layer(x), layer.to_linear()(x))
+    # a product cached under inference_mode is an inference tensor, which autograd
+    # refuses: a frozen layer whose input needs a gradient must get a normal one
+    layer.requires_grad_(False)
+    with torch.inference_mode():
+        layer(x)
+    xg = x.clone().requires_grad_(True)
+    layer(xg).sum().backward()
+    torch.testing.assert_close(xg.grad, (layer.U @ layer.V).sum(0).expand(3, 8))

@@ -9,9 +9,7 @@ import pytest
 import torch
 import yaml
 
-from tests.tiny_corpus import write_asr_config, write_corpus
-
-from ..hang_guard import guarded_run
+from tests.tiny_corpus import run_asr_train, write_asr_config, write_corpus
 
 pytestmark = pytest.mark.slow
 
@@ -22,11 +20,7 @@ def trained(tmp_path_factory):
     data = write_corpus(root / "data")
     config = write_asr_config(root / "train.yaml", data)
     exp = root / "exp"
-    proc = guarded_run(
-        [sys.executable, "-m", "espnet_lowrank.bin.asr_train", "--config", str(config),
-         "--output_dir", str(exp)],
-        capture_output=True, text=True, timeout=3600,
-    )  # fmt: skip
+    proc = run_asr_train(config, exp)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return {"root": root, "data": data, "exp": exp, "log": proc.stderr}
 
