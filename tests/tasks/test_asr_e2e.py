@@ -11,6 +11,8 @@ import yaml
 
 from tests.tiny_corpus import run_asr_train, write_asr_config, write_corpus
 
+from ..hang_guard import guarded_run
+
 pytestmark = pytest.mark.slow
 
 
