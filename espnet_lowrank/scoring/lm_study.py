@@ -100,7 +100,7 @@ def render(exp_dir: Path | str, sets: Sequence[str] = ("dev", "test", "test_unse
     head = ["LM", "params", "dense / this"] + [f"PPL {s}" for s in sets] + ["s/epoch"]
     lines += ["", "|" + "|".join(head) + "|", "|" + "|".join(["---"] * len(head)) + "|"]
     for lm in lms:
-        ratio = f"{lm.params / reference.params:.2f}×" if lm.params and reference.params else "n/a"
+        ratio = f"{reference.params / lm.params:.2f}×" if lm.params and reference.params else "n/a"
         cells = [lm.config, f"{lm.params:,}" if lm.params else "n/a", ratio]
         cells += [mean_std(list(lm.ppl.get(s, {}).values())) for s in sets]
         cells.append(mean_std(list(lm.epoch_s.values())).replace(" (", " s (", 1))

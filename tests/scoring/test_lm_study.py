@@ -18,13 +18,13 @@ CONFIG = textwrap.dedent(
 )
 
 
-def _lm(exp, name, seed, ppl, secs=(10.0, 20.0)):
+def _lm(exp, name, seed, ppl, secs=(10.0, 20.0), config=CONFIG):
     d = exp / f"lm_{name}_seed{seed}_en_bpe300"
     for dset, value in ppl.items():
         (d / f"perplexity_{dset}").mkdir(parents=True)
         (d / f"perplexity_{dset}" / "ppl").write_text(f"{value}\n")
     (d / "train.log").write_text("".join(LOG.format(e=i + 1, t=t) for i, t in enumerate(secs)))
-    (d / "config.yaml").write_text(CONFIG)
+    (d / "config.yaml").write_text(config)
     return d
 
 
@@ -37,7 +37,9 @@ def test_mean_std():
 def test_table_over_seeds(tmp_path):
     _lm(tmp_path, "train_lm_dense", 1, {"dev": 20.0, "test": 22.0})
     _lm(tmp_path, "train_lm_dense", 2, {"dev": 22.0, "test": 24.0}, secs=(30.0,))
-    _lm(tmp_path, "train_lm_ffn_r2", 1, {"dev": 21.0})
+    _lm(
+        tmp_path, "train_lm_ffn_r2", 1, {"dev": 21.0}, config=CONFIG.replace("layer: 2", "layer: 1")
+    )
     (tmp_path / "lm_stats_en_bpe300").mkdir()  # not an LM of the study
     lms = {lm.config: lm for lm in lm_study.collect(tmp_path)}
     assert set(lms) == {"train_lm_dense", "train_lm_ffn_r2"}
@@ -51,6 +53,9 @@ def test_table_over_seeds(tmp_path):
     row = next(line for line in lines if line.startswith("|train_lm_dense|"))
     assert row.split("|")[4:7] == ["21.00 ± 1.41 (2)", "23.00 ± 1.41 (2)", "n/a"]
     assert row.split("|")[3] == "1.00×"
+    r2 = next(line for line in lines if line.startswith("|train_lm_ffn_r2|"))
+    ratio = lms["train_lm_dense"].params / lms["train_lm_ffn_r2"].params
+    assert ratio > 1 and r2.split("|")[3] == f"{ratio:.2f}×"  # dense / this
 
 
 def test_same_text_sets_are_named(tmp_path):
