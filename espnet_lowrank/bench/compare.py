@@ -12,6 +12,21 @@ from espnet_lowrank.bench.timing import speedups, time_interleaved, timing_field
 VARIANTS = ("dense", "lr_sms")
 
 
+def pair_fields(
+    dense: torch.nn.Module, lowrank: torch.nn.Module, t_dense, t_lowrank
+) -> Dict[str, Any]:
+    """Parameter counts and ratio, min/median times and speed-ups of a dense/low-rank pair."""
+    rec: Dict[str, Any] = {
+        "dense_params": models.n_params(dense),
+        "lowrank_params": models.n_params(lowrank),
+    }
+    rec["param_ratio"] = rec["dense_params"] / rec["lowrank_params"]
+    rec.update(timing_fields("dense", t_dense))
+    rec.update(timing_fields("lowrank", t_lowrank))
+    rec.update(speedups(t_dense, t_lowrank))
+    return rec
+
+
 def compare_steps(
     bench: str,
     name: str,
@@ -35,13 +50,8 @@ def compare_steps(
         "size": name,
         "model": description,
         "device": device,
-        "dense_params": models.n_params(built["dense"]),
-        "lowrank_params": models.n_params(built["lr_sms"]),
+        **pair_fields(built["dense"], built["lr_sms"], t["dense"], t["lr_sms"]),
     }
-    rec["param_ratio"] = rec["dense_params"] / rec["lowrank_params"]
-    rec.update(timing_fields("dense", t["dense"]))
-    rec.update(timing_fields("lowrank", t["lr_sms"]))
-    rec.update(speedups(t["dense"], t["lr_sms"]))
     log(
         f"{bench} {name}: step min {rec['dense_min_ms']:.0f} ms dense, "
         f"{rec['lowrank_min_ms']:.0f} ms low-rank ({rec['speedup']:.2f}x)"

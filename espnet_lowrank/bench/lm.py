@@ -13,8 +13,8 @@ import torch
 import yaml
 
 from espnet_lowrank.bench import memory, models, steps
-from espnet_lowrank.bench.compare import VARIANTS, compare_steps
-from espnet_lowrank.bench.timing import speedups, time_interleaved, timing_fields
+from espnet_lowrank.bench.compare import VARIANTS, compare_steps, pair_fields
+from espnet_lowrank.bench.timing import time_interleaved
 from espnet_lowrank.strict_yaml import load_yaml_mapping
 
 
@@ -115,15 +115,10 @@ def run_configs(
             "size": f"{Path(name).stem} vs {Path(ref).stem}",
             "model": f"{name} vs {ref}: batch {batch} x {length} tokens, vocab {vocab}",
             "device": device,
-            "dense_params": models.n_params(lms[ref]),
-            "lowrank_params": models.n_params(lms[name]),
             "memory_method": None,
             "memory_ratio": None,
+            **pair_fields(lms[ref], lms[name], t[ref], t[name]),
         }
-        rec["param_ratio"] = rec["dense_params"] / rec["lowrank_params"]
-        rec.update(timing_fields("dense", t[ref]))
-        rec.update(timing_fields("lowrank", t[name]))
-        rec.update(speedups(t[ref], t[name]))
         log(f"lm {rec['size']}: step {rec['speedup']:.2f}x, params {rec['param_ratio']:.2f}x")
         records.append(rec)
     return records

@@ -25,7 +25,8 @@ from espnet.nets.pytorch_backend.transformer.positionwise_feed_forward import (
 from torch import nn
 
 from espnet_lowrank.bench import models, steps
-from espnet_lowrank.bench.timing import speedups, time_interleaved, timing_fields
+from espnet_lowrank.bench.compare import pair_fields
+from espnet_lowrank.bench.timing import time_interleaved
 from espnet_lowrank.layers import LowRankLinear
 
 
@@ -136,14 +137,9 @@ def _record(what, d, ratio, rank, ideal, built, t, key) -> Dict[str, Any]:
         "ffn": 4 * d,
         "ratio": ratio,
         "rank": rank,
-        "dense_params": models.n_params(built["dense"]),
-        "lowrank_params": models.n_params(built[key]),
         "ideal": ideal,
+        **pair_fields(built["dense"], built[key], t["dense"], t[key]),
     }
-    rec["param_ratio"] = rec["dense_params"] / rec["lowrank_params"]
-    rec.update(timing_fields("dense", t["dense"]))
-    rec.update(timing_fields("lowrank", t[key]))
-    rec.update(speedups(t["dense"], t[key]))
     rec["realised_over_ideal"] = rec["speedup"] / ideal
     return rec
 

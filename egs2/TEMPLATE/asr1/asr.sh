@@ -748,6 +748,15 @@ elif [ "${stop_stage}" -ge 14 ] && [ "${stage}" -le 19 ]; then
     [ -n "${nprr_common_lm_weight}" ] && nprr_common=(--common_lm_weight "${nprr_common_lm_weight}"
         --dev_set "${valid_set}")
     lm_device=$([ "${ngpu}" -gt 0 ] && echo cuda || echo cpu)
+    # ESPnet LM training options for the text and shape files that lm-data wrote to $1
+    lm_text_opts() {
+        text_opts=("${tok_opts[@]}" --use_preprocessor true
+            --train_data_path_and_name_and_type "$1/train.txt,text,text"
+            --valid_data_path_and_name_and_type "$1/valid.txt,text,text"
+            --train_shape_file "$1/train_shape.${token_type}"
+            --valid_shape_file "$1/valid_shape.${token_type}"
+            --fold_length 150 --resume true --use_matplotlib false)
+    }
     # LM systems: NAME=CONFIG,MODEL (the unadapted base LM, then one per strategy)
     lm_systems=("base=${lm_general_exp}/config.yaml,${lm_general_exp}/${inference_lm}")
     for s in "${lora_strategy_list[@]}"; do
@@ -789,13 +798,9 @@ elif [ "${stop_stage}" -ge 14 ] && [ "${stage}" -le 19 ]; then
             mkdir -p "${lm_general_exp}"
             ${python} -m espnet_lowrank.bin.lora_rescoring lm-data "${tok_opts[@]}" \
                 --text "${lm_general_files[@]}" --valid_text "${lm_dev_text}" --out_dir "${lm_general_exp}/data"
+            lm_text_opts "${lm_general_exp}/data"
             run_training espnet_lowrank.bin.lm_train "${lm_general_exp}/train.log" \
-                --config "${lm_general_config}" "${tok_opts[@]}" --use_preprocessor true \
-                --train_data_path_and_name_and_type "${lm_general_exp}/data/train.txt,text,text" \
-                --valid_data_path_and_name_and_type "${lm_general_exp}/data/valid.txt,text,text" \
-                --train_shape_file "${lm_general_exp}/data/train_shape.${token_type}" \
-                --valid_shape_file "${lm_general_exp}/data/valid_shape.${token_type}" \
-                --fold_length 150 --resume true --use_matplotlib false \
+                --config "${lm_general_config}" "${text_opts[@]}" \
                 --output_dir "${lm_general_exp}" "${lm_general_extra[@]}"
             [ -e "${lm_general_exp}/${inference_lm}" ] || {
                 log "Error: ${lm_general_exp}/${inference_lm} is missing after training (--inference_lm)"; exit 1; }
@@ -821,15 +826,11 @@ elif [ "${stop_stage}" -ge 14 ] && [ "${stage}" -le 19 ]; then
             fi
             log "Stage 16: LoRA adaptation (${s}, ${lora_config_dir}/${s}.yaml) of ${lm_general_exp} -> ${lexp} (log: ${lexp}/train.log)"
             mkdir -p "${lexp}"
+            lm_text_opts "${lm_indomain_data}"
             adapt_opts=(--config "${lora_config_dir}/${s}.yaml"
                 --base_lm_config "${lm_general_exp}/config.yaml"
                 --base_lm_file "${lm_general_exp}/${inference_lm}"
-                "${tok_opts[@]}" --use_preprocessor true
-                --train_data_path_and_name_and_type "${lm_indomain_data}/train.txt,text,text"
-                --valid_data_path_and_name_and_type "${lm_indomain_data}/valid.txt,text,text"
-                --train_shape_file "${lm_indomain_data}/train_shape.${token_type}"
-                --valid_shape_file "${lm_indomain_data}/valid_shape.${token_type}"
-                --fold_length 150 --resume true --use_matplotlib false --output_dir "${lexp}")
+                "${text_opts[@]}" --output_dir "${lexp}")
             if [ "${s}" = warmup ] && { [ "${dist_procs}" -gt 1 ] || [ "${ngpu}" -gt 1 ] || [ "${num_nodes}" -gt 1 ]; }; then
                 # the warm-up truncation changes adapter shapes, which DDP cannot follow
                 log "Stage 16: warmup trains in one process (not distributed)"
@@ -853,16 +854,10 @@ elif [ "${stop_stage}" -ge 14 ] && [ "${stage}" -le 19 ]; then
             # the base LM's config and weights (ESPnet --init_param), on the in-domain text
             log "Stage 16: full fine-tuning of ${lm_general_exp} (${lm_full_finetune_args}) -> ${lm_full_exp} (log: ${lm_full_exp}/train.log)"
             mkdir -p "${lm_full_exp}"
+            lm_text_opts "${lm_indomain_data}"
             run_training espnet_lowrank.bin.lm_train "${lm_full_exp}/train.log" \
-                --config "${lm_general_config}" \
-                --init_param "${lm_general_exp}/${inference_lm}" \
-                "${tok_opts[@]}" --use_preprocessor true \
-                --train_data_path_and_name_and_type "${lm_indomain_data}/train.txt,text,text" \
-                --valid_data_path_and_name_and_type "${lm_indomain_data}/valid.txt,text,text" \
-                --train_shape_file "${lm_indomain_data}/train_shape.${token_type}" \
-                --valid_shape_file "${lm_indomain_data}/valid_shape.${token_type}" \
-                --fold_length 150 --resume true --use_matplotlib false \
-                --output_dir "${lm_full_exp}" "${lm_full_extra[@]}"
+                --config "${lm_general_config}" --init_param "${lm_general_exp}/${inference_lm}" \
+                "${text_opts[@]}" --output_dir "${lm_full_exp}" "${lm_full_extra[@]}"
             [ -e "${lm_full_exp}/${inference_lm}" ] || {
                 log "Error: ${lm_full_exp}/${inference_lm} is missing after fine-tuning"; exit 1; }
             touch "${lm_full_exp}/.done"
