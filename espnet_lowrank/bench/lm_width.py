@@ -19,15 +19,21 @@ from __future__ import annotations
 from typing import Any, Dict, List, Sequence
 
 import torch
-from espnet.nets.pytorch_backend.transformer.positionwise_feed_forward import (
-    PositionwiseFeedForward,
-)
 from torch import nn
 
 from espnet_lowrank.bench import models, steps
 from espnet_lowrank.bench.compare import pair_fields
 from espnet_lowrank.bench.timing import time_interleaved
 from espnet_lowrank.layers import LowRankLinear
+
+try:  # ESPnet 202611 moved espnet.nets under espnet2.legacy
+    from espnet2.legacy.nets.pytorch_backend.transformer.positionwise_feed_forward import (
+        PositionwiseFeedForward,
+    )
+except ImportError:  # ESPnet 202511
+    from espnet.nets.pytorch_backend.transformer.positionwise_feed_forward import (
+        PositionwiseFeedForward,
+    )
 
 
 def ffn_ideal(d: int, rank: int) -> float:

@@ -9,6 +9,8 @@ in one message (see :mod:`espnet_lowrank.bin._cli`) instead of a traceback deep 
 ESPnet, or random weights.
 """
 
+import argparse
+import re
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from espnet_lowrank._espnet_import import import_quietly
@@ -68,6 +70,16 @@ def check_inputs(argv: Sequence[str]) -> None:
                 check_factors_fit_config(state, cfg, value, config_file)
 
 
+def escape_help(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Double every ``%`` of an option's help that is not argparse's ``%(name)s``: ESPnet
+    202611's ``asr_inference`` has a literal ``%`` in ``--ctc_window_margin``'s help, and
+    its own ``--help`` then fails with "unsupported format character"."""
+    for action in parser._actions:
+        if isinstance(action.help, str):
+            action.help = re.sub(r"%%|%\(|%", lambda m: "%%" if m[0] == "%" else m[0], action.help)
+    return parser
+
+
 def wrap(module_name: str) -> Tuple[Callable, Callable]:
     """``(get_parser, main)`` of ESPnet's ``module_name`` (e.g. ``espnet2.bin.pack``)."""
     tool = import_quietly(module_name)[0]
@@ -77,6 +89,9 @@ def wrap(module_name: str) -> Tuple[Callable, Callable]:
         import sys
 
         argv = sys.argv[1:] if cmd is None else list(cmd)
+        if "-h" in argv or "--help" in argv:
+            escape_help(tool.get_parser()).print_help()
+            return
         check_inputs(argv)
         tool.main(argv)
 

@@ -265,7 +265,7 @@ def test_missing_folders_and_nothing_usable(lrs3_root, tmp_path, capsys):
             "landmarks",
         ]
     )
-    assert rc == 1 and "nowhere" in capsys.readouterr().err
+    assert rc == 2 and "nowhere" in capsys.readouterr().err
     partial = tmp_path / "partial"
     shutil.copytree(lrs3_root / "trainval", partial / "trainval")
     rc = lrs3_data.main(["--lrs3", str(partial), "--data_dir", str(tmp_path / "d")])

@@ -64,4 +64,4 @@ def test_cli(tmp_path, capsys):
     args = ["keep-results", "--exp_dir", str(tmp_path / "exp"), "--out_dir", str(out)]
     assert recipe_tools.main(args) == 0
     assert "kept 8 new or changed file(s)" in capsys.readouterr().err
-    assert recipe_tools.main(["keep-results", "--exp_dir", str(tmp_path / "none")]) == 1
+    assert recipe_tools.main(["keep-results", "--exp_dir", str(tmp_path / "none")]) == 2
