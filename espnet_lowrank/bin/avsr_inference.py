@@ -24,7 +24,7 @@ from espnet_lowrank._espnet_import import import_quietly
 from espnet_lowrank.avsr.model import MODALITIES, AVSRModel
 from espnet_lowrank.avsr.task import AVSRTask
 from espnet_lowrank.bin._cli import run
-from espnet_lowrank.bin._espnet_tool import check_inputs
+from espnet_lowrank.bin._espnet_tool import check_inputs, escape_help
 from espnet_lowrank.registry import register
 
 _tool = import_quietly("espnet2.bin.asr_inference")[0]
@@ -87,7 +87,7 @@ class AVSpeech2Text(Speech2Text):
 
 
 def get_parser():
-    parser = _tool.get_parser()
+    parser = escape_help(_tool.get_parser())
     parser.description = __doc__.splitlines()[0]
     group = parser.add_argument_group("AVSR")
     group.add_argument(

@@ -269,7 +269,7 @@ def test_missing_folders_and_nothing_usable(lrs3_root, tmp_path, capsys):
     partial = tmp_path / "partial"
     shutil.copytree(lrs3_root / "trainval", partial / "trainval")
     rc = lrs3_data.main(["--lrs3", str(partial), "--data_dir", str(tmp_path / "d")])
-    assert rc == 1 and f"{partial / 'test'}" in capsys.readouterr().err
+    assert rc == 2 and f"{partial / 'test'}" in capsys.readouterr().err
     rc = lrs3_data.main(
         [
             "--lrs3",
@@ -280,7 +280,7 @@ def test_missing_folders_and_nothing_usable(lrs3_root, tmp_path, capsys):
             "true",
         ]
     )
-    assert rc == 1 and f"{partial / 'pretrain'}" in capsys.readouterr().err
+    assert rc == 2 and f"{partial / 'pretrain'}" in capsys.readouterr().err
     # every clip broken -> non-zero exit, skipped list still written
     broken = tmp_path / "broken"
     for subset, spk in [("trainval", "a"), ("trainval", "b"), ("test", "c")]:
@@ -298,7 +298,7 @@ def test_missing_folders_and_nothing_usable(lrs3_root, tmp_path, capsys):
         ]
     )
     err = capsys.readouterr().err
-    assert rc == 1 and "no usable clips" in err and "trainval" in err
+    assert rc == 2 and "no usable clips" in err and "trainval" in err
     assert len((tmp_path / "db" / "local" / "skipped.txt").read_text().splitlines()) == 3
 
 
