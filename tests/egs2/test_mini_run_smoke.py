@@ -1,4 +1,5 @@
-"""``egs2/mini_lowrank/asr1/run.sh --smoke true``: every stage on the tiny espeak-ng corpus.
+"""``egs2/mini_lowrank/asr1/run.sh --smoke true --corpus v1``: every stage on the tiny espeak-ng
+corpus (corpus v2's smoke run, every engine, takes about an hour on 2 cores: run by hand).
 
 Runs the recipe from a copy (data, dumps and exp/ go to tmp_path): corpus generation,
 formatting, tokens, LM, ASR statistics and training (with the rank analysis of the
@@ -42,7 +43,7 @@ def test_smoke_run_goes_through_every_stage(tmp_path: Path) -> None:
     recipe = _recipe_copy(tmp_path)
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
     r = guarded_run(
-        ["bash", "run.sh", "--smoke", "true", "--python", sys.executable],
+        ["bash", "run.sh", "--smoke", "true", "--corpus", "v1", "--python", sys.executable],
         cwd=recipe, env=env, capture_output=True, text=True, timeout=5400,
     )  # fmt: skip
     assert r.returncode == 0, r.stderr[-4000:]
@@ -60,7 +61,7 @@ def test_smoke_run_goes_through_every_stage(tmp_path: Path) -> None:
     assert list(exp.glob("*.zip"))  # packed (run.sh skips the upload stage)
     # every stage ran once; a second run skips them all
     again = guarded_run(
-        ["bash", "run.sh", "--smoke", "true", "--python", sys.executable],
+        ["bash", "run.sh", "--smoke", "true", "--corpus", "v1", "--python", sys.executable],
         cwd=recipe, env=env, capture_output=True, text=True, timeout=1800,
     )  # fmt: skip
     assert again.returncode == 0, again.stderr[-3000:]

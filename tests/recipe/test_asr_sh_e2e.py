@@ -5,6 +5,7 @@ tests: skipping on a second invocation, CPU DDP with 2 processes, resuming after
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -138,29 +139,68 @@ def test_killed_training_resumes(e2e) -> None:
     assert (exp / ".done").is_file()
 
 
-def test_run_sh_smoke_flag_selects_smoke_configs() -> None:
+def _mini_copy(tmp: Path) -> Path:
+    """The mini recipe's scripts and configs (no data) under ``tmp``, beside a TEMPLATE copy,
+    so a run.sh test never depends on what the developer's recipe folder holds."""
+    recipe = tmp / "egs2" / "mini_lowrank" / "asr1"
+    shutil.copytree(MINI.parents[1] / "TEMPLATE", tmp / "egs2" / "TEMPLATE")
+    recipe.mkdir(parents=True)
+    for name in ("run.sh", "path.sh", "cmd.sh", "conf", "local"):
+        src = MINI / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, recipe / name)
+    return recipe
+
+
+def test_run_sh_smoke_flag_selects_smoke_configs(tmp_path: Path) -> None:
     """``run.sh --smoke true`` wires the smoke configs and tiny data options (no stage run)."""
+    recipe = _mini_copy(tmp_path)
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
     r = guarded_run(["bash", "run.sh", "--smoke", "true", "--stage", "14",
-                        "--python", sys.executable],
-                       cwd=MINI, env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+                     "--python", sys.executable],
+                    cwd=recipe, env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "--asr_config conf/train_asr_smoke.yaml" in r.stderr
     assert "--local_data_opts --smoke\\ true" in r.stderr
     assert "asr_exp=exp/asr_train_asr_smoke_raw_en_char" in r.stderr
-    bad = guarded_run(["bash", "run.sh", "--smoke", "maybe"], cwd=MINI,
+    bad = guarded_run(["bash", "run.sh", "--smoke", "maybe"], cwd=recipe,
                          capture_output=True, text=True, timeout=600)  # fmt: skip
     assert bad.returncode == 2 and "--smoke must be true or false" in bad.stderr
 
 
-def test_run_sh_corpus_flag_reaches_data_sh() -> None:
-    """``run.sh --corpus v2`` hands ``--corpus v2`` to local/data.sh; other values are refused."""
+def test_run_sh_corpus_flag_reaches_data_sh(tmp_path: Path) -> None:
+    """``run.sh`` hands ``--corpus v2`` (the default) or ``--corpus v1`` to local/data.sh; other
+    values are refused."""
+    recipe = _mini_copy(tmp_path)
+    r = subprocess.run(["bash", "run.sh", "--smoke", "true", "--corpus", "v1", "--stage", "14",
+                        "--python", sys.executable],
+                       cwd=recipe, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert r.returncode == 0 and "--local_data_opts --smoke\\ true\\ --corpus\\ v1" in r.stderr
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
     r = subprocess.run(["bash", "run.sh", "--smoke", "true", "--corpus", "v2", "--stage", "14",
                         "--python", sys.executable],
-                       cwd=MINI, env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+                       cwd=recipe, env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "--local_data_opts --smoke\\ true\\ --corpus\\ v2" in r.stderr
-    bad = subprocess.run(["bash", "run.sh", "--corpus", "v3"], cwd=MINI,
+    bad = subprocess.run(["bash", "run.sh", "--corpus", "v3"], cwd=recipe,
                          capture_output=True, text=True, timeout=60)  # fmt: skip
     assert bad.returncode == 2 and "--corpus must be v1 or v2, not 'v3'" in bad.stderr
+
+
+def test_run_sh_refuses_data_of_another_corpus(tmp_path: Path) -> None:
+    """A recipe folder whose ``data/`` holds corpus v1 is never reused for ``--corpus v2``
+    (nor the reverse): exit status 2, one message naming the file; nothing is removed."""
+    recipe = _mini_copy(tmp_path)
+    info = recipe / "data" / "local" / "corpus_info.json"
+    info.parent.mkdir(parents=True)
+    info.write_text('{"seed": 1}')  # corpus v1 wrote no "corpus" key
+    for args, have in ((["--corpus", "v2"], "v1"), ([], "v1")):
+        r = subprocess.run(["bash", "run.sh", *args, "--stage", "14"], cwd=recipe,
+                           capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert r.returncode == 2, r.stderr
+        want = f"data/ holds mini corpus {have} (data/local/corpus_info.json), not --corpus v2"
+        assert want in r.stderr
+    info.write_text('{"corpus": "v2"}')
+    r = subprocess.run(["bash", "run.sh", "--corpus", "v1", "--stage", "14"], cwd=recipe,
+                       capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert r.returncode == 2 and "holds mini corpus v2" in r.stderr and "--corpus v1" in r.stderr
+    assert info.read_text() == '{"corpus": "v2"}'

@@ -9,7 +9,8 @@
 #                              "1 2"), perplexity on dev/test/test_unseen, shallow fusion and
 #                              N-best rescoring of the LR-SMS model with each seed-1 LM
 #   ./run.sh --smoke true      CI: every stage on a tiny corpus with tiny models
-#   ./run.sh --corpus v2       the multi-engine corpus (espeak-ng + Festival in training;
+#   ./run.sh --corpus v1       the espeak-ng-only corpus of the earlier results (default v2:
+#                              the multi-engine corpus, espeak-ng + Festival in training;
 #                              Flite, Piper and held-out accents only in test_unseen)
 #   ./run.sh --asr_configs "conf/a.yaml ..."   only these models (local/side_by_side.sh
 #                              trains the two default models at once, one thread each)
@@ -23,7 +24,7 @@ suggested=false
 lm_study=false
 lm_seeds="1 2"
 asr_configs_override=""  # e.g. "conf/train_asr_lr_sms.yaml": train only these
-corpus=v1
+corpus=v2
 while [ $# -ge 2 ]; do
     case "$1" in
         --smoke) smoke=$2; shift 2 ;;
@@ -84,6 +85,16 @@ case "${corpus}" in
     v1 | v2) local_data_opts+=" --corpus ${corpus}" ;;
     *) echo "$0: --corpus must be v1 or v2, not '${corpus}'" >&2; exit 2 ;;
 esac
+# one corpus per recipe folder: data/, dump/ and exp/ of another corpus are never reused
+corpus_info=data/local/corpus_info.json
+if [ -f "${corpus_info}" ]; then
+    have=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("corpus", "v1"))' "${corpus_info}" 2>/dev/null) \
+        || { echo "$0: ${corpus_info} is not readable JSON; remove data/ to rebuild the corpus" >&2; exit 2; }
+    if [ "${have}" != "${corpus}" ]; then
+        echo "$0: data/ holds mini corpus ${have} (${corpus_info}), not --corpus ${corpus}: move data/, dump/ and exp/ elsewhere (they are kept as they are) or run with --corpus ${have}" >&2
+        exit 2
+    fi
+fi
 if ${lm_study}; then
     ${smoke} && { echo "$0: --lm_study needs the full corpus, not --smoke true" >&2; exit 2; }
     asr_configs=""  # the study reuses the LR-SMS model and its N-best lists
@@ -124,7 +135,10 @@ for asr_config in ${asr_configs}; do
     if ! ${smoke} && [ "${asr_config}" = conf/train_asr_lr_sms.yaml ]; then
         # stages 14-19: LoRA adaptation of a general-domain LM to the in-domain text, four
         # strategies, N-best rescoring of this model and NPRR (docs/rescoring.md)
-        model_opts+=(--lora_rescoring true --rescore_nbest 10 --nprr_seeds 0
+        # NPRR over 3 perturbation seeds, also at one common LM weight (the unadapted LM's
+        # dev-tuned weight can be 0), with a full fine-tuning row beside the LoRA strategies
+        model_opts+=(--lora_rescoring true --rescore_nbest 10 --nprr_seeds "0 1 2"
+            --nprr_common_lm_weight 0.2 --lm_full_finetune true
             --lm_general_config conf/train_lm_general.yaml
             --lm_general_text data/lm_general/text --lm_indomain_text data/lm_indomain/text
             --lora_config_dir conf/lora)
