@@ -14,6 +14,12 @@ Examples::
     python -m espnet_lowrank.bin.recipe_tools merge-decode --keys dump/raw/test/wav.scp \\
         --out-dir DECODE/test DECODE/test/logdir/output.{1,2}
     python -m espnet_lowrank.bin.recipe_tools keep-results --exp_dir exp --out_dir results
+    python -m espnet_lowrank.bin.recipe_tools ablation-jobs --grid conf/ablations.yaml \
+        --seeds 0 1 2 --ablation_seeds 0 1 --lane 0/2
+    python -m espnet_lowrank.bin.recipe_tools demo-estimate --config conf/train_asr_full.yaml \
+        --timing conf/demo_timing.yaml --exps asr_train_asr_full_raw_en_bpe300
+    python -m espnet_lowrank.bin.recipe_tools progress --started 1764646800 \
+        --lane_logs side_by_side.lane0.log side_by_side.lane1.log
 """
 
 from __future__ import annotations
@@ -89,7 +95,54 @@ def get_parser() -> argparse.ArgumentParser:
     k.add_argument("--exp_dir", default="exp")
     k.add_argument("--out_dir", default="results")
     k.add_argument("names", nargs="*", help="experiment dir names (default: all)")
+
+    a = sub.add_parser(
+        "ablation-jobs",
+        help="print the ablation grid's trainings, one 'config seed' line each, seed by seed",
+    )
+    a.add_argument("--grid", required=True, help="grid YAML (e.g. conf/ablations.yaml)")
+    a.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds of baseline rows")
+    a.add_argument("--ablation_seeds", type=int, nargs="+", default=[0, 1],
+                   help="seeds of the other rows")  # fmt: skip
+    a.add_argument(
+        "--lane", default="0/1",
+        help="K/N: every N-th job still to do from the K-th (N trainings side by side)",
+    )  # fmt: skip
+    a.add_argument("--done_dirs", nargs="*", default=["exp", "results"],
+                   help="a (row, seed) scored in one of these is done and left out")  # fmt: skip
+    a.add_argument("--test_sets", nargs="+", default=["test", "test_unseen"],
+                   help="a job is done when every one of these is scored")  # fmt: skip
+
+    e = sub.add_parser("demo-estimate", help="time a probe step; print the run's expected time")
+    e.add_argument("--config", required=True, help="the recipe's full-rank training config")
+    e.add_argument("--timing", required=True, help="reference phases (conf/demo_timing.yaml)")
+    e.add_argument("--exps", nargs="*", default=[], help="experiments the run makes")
+    e.add_argument("--recipe_dir", default=".")
+
+    g = sub.add_parser("progress", help="one status line of the side-by-side lanes")
+    g.add_argument("--lane_logs", nargs="+", required=True)
+    g.add_argument("--started", type=float, required=True, help="start time (seconds, epoch)")
+    g.add_argument("--recipe_dir", default=".")
     return p
+
+
+def _ablation_jobs(args: argparse.Namespace) -> str:
+    from espnet_lowrank.scoring.ablations import collect, jobs, load_grid
+
+    k, sep, n = args.lane.partition("/")
+    if not (sep and k.isdigit() and n.isdigit() and 0 <= int(k) < int(n)):
+        raise ValueError(f"--lane must be K/N with 0 <= K < N, not {args.lane!r}")
+    grid = load_grid(args.grid)
+    every = jobs(grid, args.seeds, args.ablation_seeds)
+    done = collect(grid, args.done_dirs, args.test_sets)
+    todo = [(row, seed) for row, seed in every if seed not in done[row.name]]
+    mine = todo[int(k) :: int(n)]
+    for row, seed in mine:
+        print(f"{row.config} {seed}")  # the driver reads the jobs from stdout
+    return (
+        f"lane {args.lane}: {len(mine)} training(s); the grid has {len(every)}, "
+        f"{len(every) - len(todo)} of them done"
+    )
 
 
 def _run(args: argparse.Namespace) -> str:
@@ -131,6 +184,19 @@ def _run(args: argparse.Namespace) -> str:
         epoch = checkpoint_epoch(args.checkpoint)
         print(epoch)
         return f"{args.checkpoint}: {epoch} epoch(s) finished"
+    if args.command == "ablation-jobs":
+        return _ablation_jobs(args)
+    if args.command in ("demo-estimate", "progress"):
+        from espnet_lowrank.recipe import progress
+
+        if args.command == "progress":
+            print(progress.status_line(args.lane_logs, args.recipe_dir, args.started), flush=True)
+            return ""
+        ref = progress.load_reference(args.timing)
+        todo = progress.remaining_phases(args.recipe_dir, args.exps)
+        step_ms = progress.probe_step_ms(args.config) if todo else ref.probe_step_ms
+        print(progress.estimate(ref, step_ms, todo), flush=True)
+        return f"probe step {step_ms:.0f} ms"
     if args.command == "keep-results":
         from espnet_lowrank.recipe.keep_results import keep_results
 
@@ -171,7 +237,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (FileNotFoundError, ValueError) as e:
         print(f"recipe_tools {args.command}: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(message, file=sys.stderr)
+    if message:
+        print(message, file=sys.stderr)
     return 0
 
 

@@ -27,6 +27,8 @@ KEEP = (
     "perplexity_*/ppl",
     "perplexity_*/ppl.log",
     "decode_*/*/score_*/result.txt",
+    "decode_*/*/score_wer/hyp.trn",  # sc_stats' significance tests (scoring/ablations)
+    "decode_*/*/score_wer/ref.trn",
     "rescoring*/*.yaml",
     "rescoring*/*/*.yaml",
     "rescoring*/*/*/*.yaml",

@@ -204,3 +204,25 @@ def test_run_sh_refuses_data_of_another_corpus(tmp_path: Path) -> None:
                        capture_output=True, text=True, timeout=60)  # fmt: skip
     assert r.returncode == 2 and "holds mini corpus v2" in r.stderr and "--corpus v1" in r.stderr
     assert info.read_text() == '{"corpus": "v2"}'
+
+
+def test_run_sh_seeds_and_lanes(tmp_path: Path) -> None:
+    """``--seeds`` trains each model per seed (seed N > 0 named ``_seedN`` and given ``--seed N``);
+    ``--lane K/N`` keeps every N-th training from the K-th; bad values exit with status 2."""
+    recipe = _mini_copy(tmp_path)
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    base = ["bash", "run.sh", "--smoke", "true", "--stage", "14", "--python", sys.executable]
+    r = subprocess.run(base[:2] + ["--seeds", "0 1", "--lane", "1/2"] + base[2:], cwd=recipe,
+                       env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "asr_exp=exp/asr_train_asr_smoke_seed1_raw_en_char" in r.stderr
+    assert "--asr_args --seed\\ 1" in r.stderr
+    assert "asr_exp=exp/asr_train_asr_smoke_raw_en_char " not in r.stderr
+    for args, message in (
+        (["--seeds", "0 x"], "--seeds/--ablation_seeds take integers >= 0, not 'x'"),
+        (["--lane", "2/2"], "--lane must be K/N with 0 <= K < N, not '2/2'"),
+        (["--ablations", "true"], "--ablations needs the full corpus, not --smoke true"),
+    ):
+        bad = subprocess.run(base[:2] + args + base[2:], cwd=recipe, env=env,
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert bad.returncode == 2 and message in bad.stderr, bad.stderr

@@ -2,7 +2,13 @@
 # mini_lowrank: a small spoken corpus made on this machine; CPU-sized low-rank ASR.
 #   ./run.sh                   the full-rank baseline (with its rank analysis), then LR-SMS
 #                              (with LoRA LM rescoring of its N-best lists, stages 14-19)
-#   ./run.sh --ablations true  also the ablations of conf/tuning/ (after the two above)
+#   ./run.sh --ablations true  the LR-SMS paper's ablation grid (conf/ablations.yaml), each
+#                              row for each seed: --seeds for full rank and LR-SMS (default
+#                              "0"), --ablation_seeds for the other rows (default "0 1");
+#                              finished trainings (in exp/ or kept in results/) are skipped;
+#                              RESULTS.md and the README get the "Ablations" section
+#   ./run.sh --lane K/N        only every N-th training from the K-th (local/side_by_side.sh
+#                              runs two lanes at once, one thread each)
 #   ./run.sh --suggested true  also a model with the rank map suggested by the rank analysis
 #   ./run.sh --lm_study true   only the low-rank FFN LM study (after ./run.sh): the LMs of
 #                              conf/tuning/train_lm_*.yaml for each of --lm_seeds (default
@@ -23,6 +29,9 @@ ablations=false
 suggested=false
 lm_study=false
 lm_seeds="1 2"
+seeds="0"             # training seeds of the default models (0: the configs' own seed)
+ablation_seeds="0 1"  # with --ablations true: seeds of the grid's other rows
+lane=0/1
 asr_configs_override=""  # e.g. "conf/train_asr_lr_sms.yaml": train only these
 corpus=v2
 while [ $# -ge 2 ]; do
@@ -32,6 +41,9 @@ while [ $# -ge 2 ]; do
         --suggested) suggested=$2; shift 2 ;;
         --lm_study) lm_study=$2; shift 2 ;;
         --lm_seeds) lm_seeds=$2; shift 2 ;;
+        --seeds) seeds=$2; shift 2 ;;
+        --ablation_seeds) ablation_seeds=$2; shift 2 ;;
+        --lane) lane=$2; shift 2 ;;
         --asr_configs) asr_configs_override=$2; shift 2 ;;
         --corpus) corpus=$2; shift 2 ;;
         *) break ;;
@@ -62,11 +74,6 @@ if ${smoke}; then
 else
     baseline=conf/train_asr_full.yaml
     asr_configs="${baseline} conf/train_asr_lr_sms.yaml"
-    if ${ablations}; then
-        asr_configs+=" conf/tuning/train_asr_attn012.yaml conf/tuning/train_asr_ffn05.yaml"
-        asr_configs+=" conf/tuning/train_asr_uniform.yaml conf/tuning/train_asr_random_init.yaml"
-        asr_configs+=" conf/tuning/train_asr_lr_sms_conv.yaml conf/tuning/train_asr_lr_sms_conv075.yaml"
-    fi
     # its rank map is written by the baseline's rank analysis (stage 8)
     ${suggested} && asr_configs+=" conf/tuning/train_asr_suggested.yaml"
     lm_config=conf/train_lm.yaml
@@ -104,6 +111,28 @@ python=python3
 args=("$@")
 for ((i = 0; i + 1 < ${#args[@]}; i++)); do [ "${args[i]}" = --python ] && python=${args[i + 1]}; done
 
+for s in ${seeds} ${ablation_seeds}; do
+    [[ "${s}" =~ ^[0-9]+$ ]] || { echo "$0: --seeds/--ablation_seeds take integers >= 0, not '${s}'" >&2; exit 2; }
+done
+[[ "${lane}" =~ ^[0-9]+/[0-9]+$ ]] && [ "${lane%/*}" -lt "${lane#*/}" ] \
+    || { echo "$0: --lane must be K/N with 0 <= K < N, not '${lane}'" >&2; exit 2; }
+suffix=raw_en_${token_type}
+[ "${token_type}" = bpe ] && suffix+=${nbpe}
+# the trainings: "config seed" lines (ablations: the grid's missing ones, seed by seed)
+if ${ablations}; then
+    ${smoke} && { echo "$0: --ablations needs the full corpus, not --smoke true" >&2; exit 2; }
+    # shellcheck disable=SC2086
+    job_list=$(${python} -m espnet_lowrank.bin.recipe_tools ablation-jobs --grid conf/ablations.yaml \
+        --seeds ${seeds} --ablation_seeds ${ablation_seeds} --lane "${lane}" \
+        --done_dirs exp results --test_sets ${test_sets})
+else
+    job_list=""
+    for seed in ${seeds}; do
+        for asr_config in ${asr_configs}; do job_list+="${asr_config} ${seed}"$'\n'; done
+    done
+    job_list=$(printf '%s' "${job_list}" | awk -v k="${lane%/*}" -v n="${lane#*/}" 'NF && (NR - 1) % n == k')
+fi
+
 asr() {  # asr.sh with this recipe's settings; later options win
     ../../TEMPLATE/asr1/asr.sh \
         --lang en \
@@ -124,15 +153,21 @@ asr() {  # asr.sh with this recipe's settings; later options win
         "$@"
 }
 
-for asr_config in ${asr_configs}; do
+failed=()
+while read -r asr_config seed; do
+    [ -n "${asr_config}" ] || continue
+    name=$(basename "${asr_config}" .yaml)
     model_opts=()
-    if [ "${asr_config}" = "${baseline}" ]; then
+    if [ "${seed}" != 0 ]; then  # the seed is in the experiment name
+        model_opts+=(--asr_tag "${name}_seed${seed}_${suffix}" --asr_args "--seed ${seed}")
+    fi
+    if [ "${asr_config}" = "${baseline}" ] && [ "${seed}" = 0 ]; then
         # effective ranks of the trained full-rank model, and a rank map with LR-SMS's
         # budget (factorizable layers at 0.45 of their dense size) suggested from them
         model_opts+=(--rank_analysis true
             --rank_analysis_args "--suggest stable --param-ratio 0.45 --round-to 4")
     fi
-    if ! ${smoke} && [ "${asr_config}" = conf/train_asr_lr_sms.yaml ]; then
+    if ! ${smoke} && [ "${asr_config}" = conf/train_asr_lr_sms.yaml ] && [ "${seed}" = 0 ]; then
         # stages 14-19: LoRA adaptation of a general-domain LM to the in-domain text, four
         # strategies, N-best rescoring of this model and NPRR (docs/rescoring.md)
         # NPRR over 3 perturbation seeds, also at one common LM weight (the unadapted LM's
@@ -143,8 +178,37 @@ for asr_config in ${asr_configs}; do
             --lm_general_text data/lm_general/text --lm_indomain_text data/lm_indomain/text
             --lora_config_dir conf/lora)
     fi
-    asr --asr_config "${asr_config}" "${model_opts[@]}" "$@"
-done
+    if [ "${asr_config}" = conf/tuning/train_asr_suggested.yaml ]; then
+        map=exp/asr_train_asr_full_${suffix}/rank_analysis/suggested_rank_map.yaml
+        if [ ! -f "${map}" ] && [ -f "results/${map#exp/}" ]; then
+            echo "$0: ${map} from the kept results/${map#exp/} (the full-rank model's rank analysis)" >&2
+            mkdir -p "$(dirname "${map}")" && cp "results/${map#exp/}" "${map}"
+        fi
+        if [ ! -f "${map}" ]; then
+            echo "$0: ${name} seed ${seed} waits for ${map} (the full-rank seed-0 model's rank analysis); run again when it is there" >&2
+            failed+=("${name}/seed${seed}"); continue
+        fi
+    fi
+    if asr --asr_config "${asr_config}" "${model_opts[@]}" "$@" </dev/null; then
+        exp=asr_${name}_${suffix}
+        [ "${seed}" = 0 ] || exp=asr_${name}_seed${seed}_${suffix}
+        # the finished model's small artefacts, for the repository (never the .pth)
+        ${smoke} || ${python} -m espnet_lowrank.bin.recipe_tools keep-results --exp_dir exp \
+            --out_dir results "${exp}" || failed+=("${name}/seed${seed} (keep-results)")
+    else
+        ${ablations} || exit 1
+        failed+=("${name}/seed${seed}")  # the grid goes on with the next training
+    fi
+done <<<"${job_list}"
+if ${ablations}; then
+    ${python} -m espnet_lowrank.bin.make_results --exp-dir exp --out RESULTS.md \
+        --ablations conf/ablations.yaml --kept_dir results --test_sets ${test_sets} \
+        --readme ../../../README.md
+fi
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "$0: not finished: ${failed[*]} (see their exp/*/train.log and asr.sh's log above)" >&2
+    exit 1
+fi
 
 if ${lm_study}; then
     # Low-rank FFN LMs (arXiv 2407.09835) against a dense one: stages 4-6 per LM and seed
