@@ -23,7 +23,12 @@ from espnet_lowrank.corpora.mini_av.mouth import (
     mouth_interior_pixels,
     render_frame,
 )
-from espnet_lowrank.corpora.mini_av.track import frame_count, mouth_track
+from espnet_lowrank.corpora.mini_av.track import (
+    Articulation,
+    draw_articulation,
+    frame_count,
+    mouth_track,
+)
 from espnet_lowrank.corpora.mini_av.visemes import (
     CONTROLS,
     PHONEME_VISEMES,
@@ -31,6 +36,7 @@ from espnet_lowrank.corpora.mini_av.visemes import (
     UnknownPhonemeError,
     base_phoneme,
     phoneme_shapes,
+    viseme_sequence,
 )
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
@@ -186,3 +192,41 @@ def test_smoke_corpus_is_deterministic(smoke_corpus, tmp_path):
     assert (tmp_path / info).read_text() == (root / info).read_text()
     other = np.load(tmp_path / "video" / "train" / f"{utt}.npy")
     assert np.array_equal(original, other)
+
+
+def test_speaker_articulation_is_seeded_and_varies_by_speaker():
+    a, b = draw_articulation(1, "spk-a"), draw_articulation(1, "spk-b")
+    assert a == draw_articulation(1, "spk-a") and a != b and a != draw_articulation(2, "spk-a")
+    for art in (a, b):
+        assert 0.6 <= art.open_gain <= 1.1 and 30 <= art.coarticulation_ms <= 55
+        assert -40 <= art.lag_ms <= 40 and 0.03 <= art.jitter <= 0.08
+
+
+def test_articulation_gain_undershoot_lag_and_jitter():
+    opening = CONTROLS.index("open")
+    phones = [("a", 0.0, 0.4), ("p", 0.4, 0.43), ("a", 0.43, 0.8)]  # a 30 ms closure
+    clean = mouth_track(phones, 20, coarticulation_ms=0)
+    assert clean[10, opening] == 0.0  # the closure frame is closed
+    undershoot = Articulation(coarticulation_ms=0, undershoot_ms=60)
+    short = mouth_track(phones, 20, articulation=undershoot)
+    assert 0.4 < short[10, opening] < 0.6  # reaches half of the way to closed
+    half = mouth_track(phones, 20, articulation=Articulation(coarticulation_ms=0, open_gain=0.5))
+    assert half[3, opening] == pytest.approx(0.5)
+    late = mouth_track(phones, 20, articulation=Articulation(coarticulation_ms=0, lag_ms=40))
+    assert late[11, opening] == 0.0 and late[10, opening] > 0.9  # one frame (40 ms) later
+    with pytest.raises(ValueError, match="needs rng"):
+        mouth_track(phones, 20, articulation=Articulation(jitter=0.05))
+    jittery = Articulation(jitter=0.05)
+    j1 = mouth_track(phones, 20, articulation=jittery, rng=np.random.default_rng(0))
+    j2 = mouth_track(phones, 20, articulation=jittery, rng=np.random.default_rng(0))
+    assert np.array_equal(j1, j2) and not np.allclose(j1, mouth_track(phones, 20))
+
+
+def test_letters_that_look_alike_on_the_lips():
+    """The grammar's letters whose names show the same visemes: the video cannot separate
+    them (b/p bilabial, c/d/t/z alveolar, n/s), only the audio can."""
+    assert grid.letter_viseme_groups() == [("b", "p"), ("c", "d", "t", "z"), ("n", "s")]
+    assert viseme_sequence("b'i:") == ("bilabial", "close_front") == viseme_sequence("p'i:")
+    assert viseme_sequence("'Em") != viseme_sequence("'En")
+    with pytest.raises(UnknownPhonemeError, match="'Q'"):
+        viseme_sequence("'Q")

@@ -48,7 +48,7 @@ from espnet_lowrank.corpora.mini.tts import espeak_version, render_all
 from espnet_lowrank.corpora.mini.voices import VoiceConfig, draw_speakers
 from espnet_lowrank.corpora.mini_av import grid
 from espnet_lowrank.corpora.mini_av.mouth import draw_appearance, render_frame
-from espnet_lowrank.corpora.mini_av.track import frame_count, mouth_track
+from espnet_lowrank.corpora.mini_av.track import draw_articulation, frame_count, mouth_track
 from espnet_lowrank.video.array_io import save_video_array
 
 logger = logging.getLogger(__name__)
@@ -76,8 +76,11 @@ class AVCorpusConfig:
     snr_low: float = -5.0
     snr_high: float = 5.0
     voices: VoiceConfig = field(default_factory=_default_voices)
-    coarticulation_ms: float = 25.0
+    coarticulation_ms: float = 25.0  # with speaker_articulation false
     head_motion_px: float = 2.0  # standard deviation of the slow head motion
+    # each speaker's own opening, rounding, co-articulation span, undershoot, per-token
+    # jitter and audio-video lag (track.draw_articulation); false: the table's shapes
+    speaker_articulation: bool = True
 
     @classmethod
     def smoke(cls, seed: int = 1) -> AVCorpusConfig:
@@ -138,19 +141,22 @@ def render_video(
     seed: int,
     coarticulation_ms: float = 25.0,
     head_motion_px: float = 2.0,
+    speaker_articulation: bool = True,
 ) -> np.ndarray:
-    """The ``(n_frames, 88, 88)`` uint8 mouth video of one utterance."""
+    """The ``(n_frames, 88, 88)`` uint8 mouth video of one utterance (``coarticulation_ms``
+    applies without ``speaker_articulation``; with it the speaker's own span does)."""
     look = draw_appearance(seed, spk_id)
-    track = mouth_track(phones, n_frames, FPS, coarticulation_ms)
+    art = draw_articulation(seed, spk_id) if speaker_articulation else None
+    track = mouth_track(phones, n_frames, FPS, coarticulation_ms, art, _rng(seed, f"{utt_id}/lips"))
     rng = _rng(seed, f"{utt_id}/video")
     motion = head_motion(n_frames, rng, head_motion_px)
     return np.stack([render_frame(track[i], look, tuple(motion[i]), rng) for i in range(n_frames)])
 
 
 def _render_job(job: Tuple) -> Tuple[str, int]:
-    utt, spk, phones, samples, out, seed, coart, motion = job
+    utt, spk, phones, samples, out, seed, coart, motion, articulation = job
     n = frame_count(samples, FS, FPS)
-    save_video_array(out, render_video(phones, n, spk, utt, seed, coart, motion))
+    save_video_array(out, render_video(phones, n, spk, utt, seed, coart, motion, articulation))
     return utt, n
 
 
@@ -270,7 +276,8 @@ def build_av_corpus(
             video_jobs.append((p.utt_id, p.speaker.spk_id, phones[p.utt_id],
                                results[p.utt_id].num_samples,
                                str(video_dir / split / f"{p.utt_id}.npy"), cfg.seed,
-                               cfg.coarticulation_ms, cfg.head_motion_px))  # fmt: skip
+                               cfg.coarticulation_ms, cfg.head_motion_px,
+                               cfg.speaker_articulation))  # fmt: skip
     with tqdm(total=len(video_jobs), desc="mouth video", unit="utt", mininterval=1.0) as bar:
         if nj <= 1:
             for utt, n in map(_render_job, video_jobs):

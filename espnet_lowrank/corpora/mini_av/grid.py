@@ -114,3 +114,16 @@ def draw_sentence_indices(rng: np.random.Generator, counts: Sequence[int]) -> Li
         out.append([int(i) for i in picked[start : start + c]])
         start += c
     return out
+
+
+def letter_viseme_groups() -> List[Tuple[str, ...]]:
+    """Letters whose names look the same on the lips (identical
+    :func:`~espnet_lowrank.corpora.mini_av.visemes.viseme_sequence` of
+    :data:`LETTER_PHONEMES`): groups of two or more, sorted. A lip reader cannot
+    tell the letters of a group apart; only the audio can."""
+    from espnet_lowrank.corpora.mini_av.visemes import viseme_sequence
+
+    by_shape: Dict[Tuple[str, ...], List[str]] = {}
+    for letter in LETTERS:
+        by_shape.setdefault(viseme_sequence(LETTER_PHONEMES[letter]), []).append(letter)
+    return sorted(tuple(g) for g in by_shape.values() if len(g) > 1)

@@ -17,7 +17,7 @@ version must be mapped, not guessed).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Tuple
+from typing import Dict, List, Tuple
 
 
 @dataclass(frozen=True)
@@ -123,3 +123,34 @@ def base_phoneme(phone: str) -> str:
 def phoneme_shapes(phone: str) -> Tuple[MouthShape, ...]:
     """The mouth shape(s) of one phoneme: one, or (start, end) for a diphthong."""
     return tuple(VISEMES[v] for v in PHONEME_VISEMES[base_phoneme(phone)])
+
+
+_MARKS = "'," + "%="  # stress and syllable marks of espeak-ng -x output (no mouth shape)
+
+
+def viseme_sequence(mnemonics: str) -> Tuple[str, ...]:
+    """The visemes a word's ``espeak-ng -x`` spelling shows, in order, each run of one
+    viseme once and pauses left out: what its mouth video can tell (``"b'i:"`` and
+    ``"p'i:"`` both give ``("bilabial", "close_front")``).
+
+    Phonemes are read longest-first from :data:`PHONEME_VISEMES` (variant marks as in
+    :func:`base_phoneme`); an unreadable spelling is an :class:`UnknownPhonemeError`.
+    """
+    text = "".join(c for c in mnemonics if c not in _MARKS)
+    keys = sorted((k for k in PHONEME_VISEMES if k not in ("_", "_:", "_!", ";", "'")),
+                  key=len, reverse=True)  # fmt: skip
+    out: List[str] = []
+    i = 0
+    while i < len(text):
+        key = next((k for k in keys if text.startswith(k, i)), None)
+        if key is None:
+            raise UnknownPhonemeError(
+                f"no viseme for {text[i:]!r} in espeak-ng spelling {mnemonics!r}"
+            )
+        i += len(key)
+        while i < len(text) and text[i] in VARIANT_MARKS:
+            i += 1
+        for v in PHONEME_VISEMES[key]:
+            if not out or out[-1] != v:
+                out.append(v)
+    return tuple(out)
