@@ -225,6 +225,10 @@ CASES: Dict[str, Callable[[Path, Dict[str, Path]], Tuple[List[str], List[str]]]]
             "none",
         ],
     ),  # fmt: skip
+    "av_confusion": lambda M, F: (
+        ["--ref", str(M), "--hyp", str(M)],
+        ["--ref", str(F["text"]), "--hyp", str(F["text"])],
+    ),
     "make_results": lambda M, F: (
         ["--exp-dir", str(M), "--out", str(M)],
         ["--exp-dir", str(F["dir"] / "exp"), "--out", str(M)],
