@@ -219,3 +219,16 @@ def test_ablation_jobs_tool_splits_lanes_and_leaves_out_done(tmp_path, capsys):
     assert capsys.readouterr().out == "conf/tuning/train_bad.yaml 1\n"
     assert recipe_tools.main(args + ["--lane", "2/2"]) == 2
     assert "--lane must be K/N with 0 <= K < N, not '2/2'" in capsys.readouterr().err
+
+
+def test_a_row_is_tested_with_its_lowest_seed(tmp_path):
+    """A reference whose seed 0 never finished is compared through its lowest trained seed."""
+    grid = ablations.load_grid(_grid(tmp_path))
+    exp = tmp_path / "exp"
+    _system(exp / "asr_train_full_seed1_raw_en_bpe300", 0.10, 0)
+    _system(exp / "asr_train_bad_raw_en_bpe300", 0.45, 3)
+    res = ablations.collect(grid, [exp], ["test"])
+    assert ablations.first(res["train_full"]).exp_dir.name == "asr_train_full_seed1_raw_en_bpe300"
+    text = "\n".join(ablations.render(grid, res, ["test"]))
+    assert "|bad|`conf/tuning/train_bad.yaml`|n/a|n/a|0|" in text and "|worse ***" in text
+    assert ablations.first({}) is None
