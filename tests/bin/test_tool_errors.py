@@ -229,6 +229,10 @@ CASES: Dict[str, Callable[[Path, Dict[str, Path]], Tuple[List[str], List[str]]]]
         ["--ref", str(M), "--hyp", str(M)],
         ["--ref", str(F["text"]), "--hyp", str(F["text"])],
     ),
+    "score_by_group": lambda M, F: (
+        ["--ref", str(M), "--hyp", str(M), "--groups", str(M)],
+        ["--ref", str(F["text"]), "--hyp", str(F["text"]), "--groups", str(F["text"])],
+    ),
     "make_results": lambda M, F: (
         ["--exp-dir", str(M), "--out", str(M)],
         ["--exp-dir", str(F["dir"] / "exp"), "--out", str(M)],
