@@ -168,7 +168,7 @@ def test_run_sh_smoke_flag_selects_smoke_configs(tmp_path: Path) -> None:
 
 
 def test_run_sh_corpus_flag_reaches_data_sh(tmp_path: Path) -> None:
-    """``run.sh`` hands ``--corpus v2`` (the default) or ``--corpus v1`` to local/data.sh; other
+    """``run.sh`` hands ``--corpus v1`` (the default) or ``--corpus v2`` to local/data.sh; other
     values are refused."""
     recipe = _mini_copy(tmp_path)
     r = subprocess.run(["bash", "run.sh", "--smoke", "true", "--corpus", "v1", "--stage", "14",
@@ -193,16 +193,17 @@ def test_run_sh_refuses_data_of_another_corpus(tmp_path: Path) -> None:
     info = recipe / "data" / "local" / "corpus_info.json"
     info.parent.mkdir(parents=True)
     info.write_text('{"seed": 1}')  # corpus v1 wrote no "corpus" key
-    for args, have in ((["--corpus", "v2"], "v1"), ([], "v1")):
+    r = subprocess.run(["bash", "run.sh", "--corpus", "v2", "--stage", "14"], cwd=recipe,
+                       capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert r.returncode == 2, r.stderr
+    want = "data/ holds mini corpus v1 (data/local/corpus_info.json), not --corpus v2"
+    assert want in r.stderr
+    info.write_text('{"corpus": "v2"}')
+    for args in (["--corpus", "v1"], []):  # v1 is the default
         r = subprocess.run(["bash", "run.sh", *args, "--stage", "14"], cwd=recipe,
                            capture_output=True, text=True, timeout=60)  # fmt: skip
-        assert r.returncode == 2, r.stderr
-        want = f"data/ holds mini corpus {have} (data/local/corpus_info.json), not --corpus v2"
-        assert want in r.stderr
-    info.write_text('{"corpus": "v2"}')
-    r = subprocess.run(["bash", "run.sh", "--corpus", "v1", "--stage", "14"], cwd=recipe,
-                       capture_output=True, text=True, timeout=60)  # fmt: skip
-    assert r.returncode == 2 and "holds mini corpus v2" in r.stderr and "--corpus v1" in r.stderr
+        assert r.returncode == 2 and "holds mini corpus v2" in r.stderr, r.stderr
+        assert "not --corpus v1" in r.stderr
     assert info.read_text() == '{"corpus": "v2"}'
 
 

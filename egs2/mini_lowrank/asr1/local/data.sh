@@ -17,7 +17,7 @@ wav_dir=downloads/wav
 seed=1
 nj=2
 smoke=false          # true: tiny corpus for CI (60 train, 20 per test set)
-corpus=v2            # v1: espeak-ng voices; v2: several engines, rooms, noise (held-out engine)
+corpus=v1            # v1: espeak-ng voices; v2: several engines, rooms, noise (held-out engine)
 python=${python:-python3}
 
 help_message="Usage: $0 [--data_dir DIR] [--wav_dir DIR] [--seed N] [--nj N]
