@@ -52,12 +52,16 @@ def load_reference(path: Path | str) -> Reference:
                      str(d["machine"]))  # fmt: skip
 
 
+PROBE_BATCH, PROBE_SECONDS = 4, 4.0  # the README's bench train step: 4 utterances of 4 s
+
+
 def probe_step_ms(config: Path | str, repeats: int = 3, vocab: int = 300) -> float:
     """Minimum over ``repeats`` of one training step (ms, one thread) of ``config``'s model
-    on a random batch of the bench's config size, with the config's own Adam options."""
+    on a random batch of :data:`PROBE_BATCH` x :data:`PROBE_SECONDS` s of audio, with the
+    config's own Adam options (the step ``bench train --batch 4 --seconds 4`` times)."""
     import torch
 
-    from espnet_lowrank.bench import memory, models
+    from espnet_lowrank.bench import models
     from espnet_lowrank.bench.steps import asr_train_step
     from espnet_lowrank.bench.train import config_adam_conf
 
@@ -68,7 +72,7 @@ def probe_step_ms(config: Path | str, repeats: int = 3, vocab: int = 300) -> flo
             tokens = Path(tmp) / "tokens.txt"
             tokens.write_text("\n".join(models.token_list(vocab)) + "\n")
             model, n_tokens = models.build_asr_from_config(config, tokens)
-        batch = models.random_asr_batch(memory.CONFIG_BATCH, memory.CONFIG_SECONDS, n_tokens)
+        batch = models.random_asr_batch(PROBE_BATCH, PROBE_SECONDS, n_tokens)
         step = asr_train_step(model, batch, config_adam_conf(config))
         step()  # warm-up: allocator, lazy init
         samples = []
