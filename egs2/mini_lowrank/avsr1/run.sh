@@ -11,10 +11,18 @@
 set -euo pipefail
 
 smoke=false
+only=""  # e.g. "av_full av_audio_only": train only these models (two such runs side by side)
 while [ $# -ge 2 ]; do
     case "$1" in
         --smoke) smoke=$2; shift 2 ;;
+        --models) only=$2; shift 2 ;;
         *) break ;;
+    esac
+done
+for tag in ${only}; do
+    case "${tag}" in
+        av_audio_only | av_video_only | av_full | av_lr_sms) ;;
+        *) echo "$0: --models takes av_audio_only av_video_only av_full av_lr_sms, not '${tag}'" >&2; exit 2 ;;
     esac
 done
 case "${smoke}" in
@@ -53,6 +61,8 @@ models=(
 compare_opts=()
 for spec in "${models[@]}"; do
     IFS='|' read -r label config tag args <<<"${spec}"
+    compare_opts+=(--model "${label}=exp/asr_${tag}")
+    [ -z "${only}" ] || [[ " ${only} " == *" ${tag} "* ]] || continue
     ../../TEMPLATE/asr1/asr.sh \
         --task avsr \
         --lang en \
@@ -70,10 +80,13 @@ for spec in "${models[@]}"; do
         --inference_config "${inference_config}" \
         --stop_stage 11 \
         "$@"
-    compare_opts+=(--model "${label}=exp/asr_${tag}")
 done
 
-if [ -f "exp/asr_av_full/train.log" ]; then  # not with --stop_stage before training
+all_decoded=true
+for tag in av_audio_only av_video_only av_full av_lr_sms; do
+    [ -n "$(ls exp/asr_${tag}/decode_*/*/score_wer/result.txt 2>/dev/null)" ] || all_decoded=false
+done
+if ${all_decoded}; then  # the four models scored (not with --stop_stage before decoding)
     "${python}" -m espnet_lowrank.bin.avsr_data compare "${compare_opts[@]}" \
         --inference-tag decode_asr_asr_model_valid.acc.ave --test-sets ${test_sets} \
         --reference "AV full rank" --title "Audio-visual mini corpus (GRID-style grammar, word tokens)" --out RESULTS.md
