@@ -15,9 +15,9 @@ packed files by exactly their path in the folder.
 - config strings that name a packed file by another spelling (absolute path, or a
   path the member's path ends with) are rewritten to the member's folder path;
 - the files inference needs (``token_list`` when a path, ``bpemodel`` for BPE,
-  ``normalize_conf.stats_file`` for ``global_mvn``, an ``encoder_conf.rank_map`` /
-  ``decoder_conf.rank_map`` given as a YAML path) must be in the zip: otherwise an
-  error names the key, its value and the ``--option`` to add when packing.
+  ``normalize_conf.stats_file`` for ``global_mvn``, the ``rank_map`` of any low-rank
+  part of the catalogue given as a file) must be in the zip: otherwise an error
+  names the key, its value and the ``--option`` to add when packing.
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ from typing import Any, Dict, List, Mapping, Optional
 
 import yaml
 
+from espnet_lowrank import catalogue
 from espnet_lowrank.errors import InputError
+from espnet_lowrank.rank_map import preset_names
 from espnet_lowrank.strict_yaml import loads_yaml
 
 RECIPE_TOPS = ("exp", "data", "dump")
@@ -118,6 +120,16 @@ class _Rewriter:
         return obj
 
 
+def names_rank_map_file(value: Any) -> bool:
+    """Whether a ``rank_map`` value is read from a file, by the rule of
+    :func:`espnet_lowrank.rank_map.load_rank_map`: a ``.yaml``/``.yml`` name is a file;
+    another string is a preset if a preset has that name, else a file (which must
+    exist where the config is loaded, so it must be packed)."""
+    if not isinstance(value, str):
+        return False
+    return value.endswith((".yaml", ".yml")) or value not in preset_names()
+
+
 def _required_files(config: Mapping[str, Any]) -> List[tuple]:
     """(key, value) of config entries that inference reads from disk."""
     out = []
@@ -125,10 +137,10 @@ def _required_files(config: Mapping[str, Any]) -> List[tuple]:
         out.append(("token_list", config["token_list"]))
     if config.get("token_type") == "bpe" and config.get("bpemodel"):
         out.append(("bpemodel", config["bpemodel"]))
-    for part in ("encoder", "decoder"):
-        rank_map = (config.get(f"{part}_conf") or {}).get("rank_map")
-        if isinstance(rank_map, str) and ("/" in rank_map or rank_map.endswith((".yaml", ".yml"))):
-            out.append((f"{part}_conf.rank_map", rank_map))
+    for entry in catalogue.rank_map_options():
+        rank_map = entry.conf(config).get("rank_map")
+        if names_rank_map_file(rank_map):
+            out.append((f"{entry.conf_key}.rank_map", rank_map))
     normalize_conf = config.get("normalize_conf") or {}
     if config.get("normalize") == "global_mvn" and "stats_file" in normalize_conf:
         out.append(("normalize_conf.stats_file", normalize_conf["stats_file"]))

@@ -19,5 +19,5 @@ class LowRankASRTask(ReleaseDistributedMixin, ASRTask):
     @classmethod
     def build_model(cls, args: argparse.Namespace):
         model = super().build_model(args)
-        inline_rank_maps(args, model, ("encoder", "decoder"))
+        inline_rank_maps(args, model, "asr")
         return model

@@ -19,5 +19,5 @@ class LowRankLMTask(ReleaseDistributedMixin, LMTask):
     @classmethod
     def build_model(cls, args: argparse.Namespace):
         model = super().build_model(args)
-        inline_rank_maps(args, model, ("lm",))
+        inline_rank_maps(args, model, "lm")
         return model
