@@ -26,12 +26,15 @@ import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import yaml
 
 from espnet_lowrank import catalogue
+from espnet_lowrank.checkpoint import load_state_dict_file
 from espnet_lowrank.errors import InputError
+from espnet_lowrank.hub.load import load_speech2text
+from espnet_lowrank.hub.model_card import parameter_report, render_card
 from espnet_lowrank.rank_map import preset_names
 from espnet_lowrank.strict_yaml import loads_yaml
 
@@ -223,3 +226,48 @@ def make_hub_folder(
     if readme is not None:
         (out / "README.md").write_text(readme, encoding="utf-8")
     return HubFolder(out, new_meta, configs)
+
+
+def build_model_folder(
+    packed_zip: Path | str,
+    out_dir: Path | str,
+    repo_id: str,
+    *,
+    results_md: Optional[Path | str] = None,
+    license_name: str = "cc-by-4.0",
+    language: Optional[str] = None,
+    datasets: Sequence[str] = (),
+    load_check: bool = True,
+) -> HubFolder:
+    """Unpack ``packed_zip`` into ``out_dir`` (:func:`make_hub_folder`), write its model
+    card ``README.md`` for ``repo_id`` (quoting ``results_md`` when given) and, with
+    ``load_check``, load the folder back as espnet_model_zoo would and check the
+    weights against the model it builds."""
+    results = None
+    if results_md is not None:
+        results = Path(results_md).read_text(encoding="utf-8")
+    folder = make_hub_folder(packed_zip, out_dir)
+    if "asr_train_config" not in folder.configs or "asr_model_file" not in folder.meta["files"]:
+        raise ValueError(
+            f"{packed_zip}: meta.yaml needs asr_train_config and asr_model_file "
+            "(pack with `python -m espnet2.bin.pack asr`)"
+        )
+    model_file = folder.file("asr_model_file")
+    state = load_state_dict_file(model_file, f"{packed_zip}: asr_model_file")
+    parameter_names = None
+    if load_check:
+        model = load_speech2text(folder.path, device="cpu").asr_model
+        parameter_names = {n for n, _ in model.named_parameters()}
+    card = render_card(
+        repo_id=repo_id,
+        asr_config=folder.configs["asr_train_config"],
+        config_path=folder.meta["yaml_files"]["asr_train_config"],
+        report=parameter_report(state, parameter_names),
+        results=results,
+        asr_tag=model_file.parent.name,
+        license_name=license_name,
+        language=language,
+        datasets=list(datasets),
+    )
+    (folder.path / "README.md").write_text(card, encoding="utf-8")
+    return folder

@@ -119,7 +119,7 @@ for asr_config in ${asr_configs}; do
         # effective ranks of the trained full-rank model, and a rank map with LR-SMS's
         # budget (factorizable layers at 0.45 of their dense size) suggested from them
         model_opts+=(--rank_analysis true
-            --rank_analysis_args "--suggest stable --param-ratio 0.45 --round-to 4")
+            --rank_analysis_args "--suggest stable --param_ratio 0.45 --round_to 4")
     fi
     if ! ${smoke} && [ "${asr_config}" = conf/train_asr_lr_sms.yaml ]; then
         # stages 14-19: LoRA adaptation of a general-domain LM to the in-domain text, four

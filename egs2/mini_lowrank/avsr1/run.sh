@@ -75,6 +75,6 @@ done
 
 if [ -f "exp/asr_av_full/train.log" ]; then  # not with --stop_stage before training
     "${python}" -m espnet_lowrank.bin.avsr_data compare "${compare_opts[@]}" \
-        --inference-tag decode_asr_asr_model_valid.acc.ave --test-sets ${test_sets} \
+        --inference_tag decode_asr_asr_model_valid.acc.ave --test_sets ${test_sets} \
         --reference "AV full rank" --title "Audio-visual mini corpus (GRID-style grammar, word tokens)" --out RESULTS.md
 fi
