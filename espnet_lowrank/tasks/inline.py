@@ -43,3 +43,16 @@ def inline_rank_maps(args: argparse.Namespace, model: nn.Module, task: str) -> N
         part_conf["rank_map"] = module.rank_map_config()
         model_conf[f"{part}_conf"] = part_conf
     args.model_conf = model_conf
+
+
+class InlineRankMapsMixin:
+    """Put before an ESPnet task class: ``build_model`` inlines the rank maps of the
+    catalogue parts of ``RANK_TASK`` (``asr`` or ``lm``) into ``args``."""
+
+    RANK_TASK = "asr"
+
+    @classmethod
+    def build_model(cls, args: argparse.Namespace) -> nn.Module:
+        model = super().build_model(args)  # type: ignore[misc]
+        inline_rank_maps(args, model, cls.RANK_TASK)
+        return model
