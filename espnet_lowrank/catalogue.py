@@ -88,12 +88,6 @@ class PartEntry:
             outer = (outer or {}).get(key) if isinstance(outer, Mapping) else None
         return dict(outer or {})
 
-    def selected(self, config: Mapping[str, Any]) -> bool:
-        """Whether ``config`` (a task config mapping) builds this part."""
-        if self.registered:
-            return config.get(self.part) == self.name
-        return config.get("model") == self.name
-
 
 _ASR = "espnet_lowrank.asr."
 _SCHEMAS = _ASR + "encoder_schemas:"
@@ -212,23 +206,12 @@ def lowrank_names(task: str) -> Dict[str, List[str]]:
     return {part: sorted(names) for part, names in out.items()}
 
 
-def entry(task: str, part: str, name: str) -> Optional[PartEntry]:
-    """The registered entry ``<part>: <name>`` of ``task``, or ``None`` (a stock ESPnet class)."""
-    return next((p for p in registered(task) if (p.part, p.name) == (part, name)), None)
-
-
 def default_schema(part: str) -> Any:
     """The schema a stock ESPnet ``part`` is analysed with: that of the part's first entry."""
     first = next((p for p in PARTS if p.part == part and p.schema_path), None)
     if first is None:
         raise ValueError(f"no rank-map schema for part {part!r}")
     return first.schema()
-
-
-def selected_parts(config: Mapping[str, Any], task: str) -> List[PartEntry]:
-    """The low-rank parts a ``task`` config builds (registered ones and inner ones)."""
-    out = [p for p in lowrank_parts(task) if p.selected(config)]
-    return out + [p for p in PARTS if not p.registered and p.task == task and p.selected(config)]
 
 
 def task_class_path(task: str, config: Optional[Mapping[str, Any]] = None) -> str:

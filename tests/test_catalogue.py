@@ -79,5 +79,4 @@ def test_conf_of_inner_parts():
     entry = next(p for p in catalogue.PARTS if p.part == "fusion")
     config = {"model": "avsr", "model_conf": {"fusion_conf": {"rank_map": {"default": 4}}}}
     assert entry.conf(config) == {"rank_map": {"default": 4}}
-    assert entry.selected(config)
     assert entry.conf({"model_conf": None}) == {}

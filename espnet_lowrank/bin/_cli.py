@@ -144,9 +144,10 @@ class ArgumentParser(argparse.ArgumentParser):
     def _option_names(self) -> Iterator[str]:
         for action in self._actions:
             yield from action.option_strings
-            for sub in (getattr(action, "choices", None) or {}).values():
-                if isinstance(sub, ArgumentParser):
-                    yield from sub._option_names()
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    if isinstance(sub, ArgumentParser):
+                        yield from sub._option_names()
 
     def parse_known_args(self, args: Optional[Sequence[str]] = None, namespace: Any = None):
         known: Set[str] = set(self._option_names())
