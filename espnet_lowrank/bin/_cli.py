@@ -69,10 +69,11 @@ def _one_line(e: BaseException) -> str:
 
 
 def call(main: Callable[[List[str]], Any], argv: Optional[Sequence[str]] = None,
-         prog: Optional[str] = None) -> int:  # fmt: skip
+         prog: Optional[str] = None, keep_exit: bool = False) -> int:  # fmt: skip
     """Run ``main(argv)`` and return the exit status, printing bad input as one line.
 
     ``main`` returns ``None`` or an int status (other values count as success).
+    ``keep_exit``: let ``SystemExit`` (argparse's, or the tool's own) propagate.
     """
     main = getattr(main, "_cli_inner", main)  # a main made by reports_bad_input
     args = list(sys.argv[1:] if argv is None else argv)
@@ -82,6 +83,8 @@ def call(main: Callable[[List[str]], Any], argv: Optional[Sequence[str]] = None,
     try:
         result = main(args)
     except SystemExit as e:
+        if keep_exit:
+            raise
         if e.code is None or isinstance(e.code, int):
             return int(e.code or 0)
         text = str(e.code)
@@ -101,11 +104,12 @@ def call(main: Callable[[List[str]], Any], argv: Optional[Sequence[str]] = None,
 
 def reports_bad_input(main: Callable[[List[str]], Any]) -> Callable[..., int]:
     """Decorate a tool's ``main(argv)`` so that, called directly, it too prints bad input
-    as one line and returns :data:`EXIT_BAD_INPUT` (what :func:`run` does for it)."""
+    as one line and returns :data:`EXIT_BAD_INPUT` (what :func:`run` does for it);
+    ``SystemExit`` (bad options) propagates, as from any ``main``."""
 
     @functools.wraps(main)
     def wrapped(argv: Optional[Sequence[str]] = None) -> int:
-        return call(main, argv)
+        return call(main, argv, keep_exit=True)
 
     wrapped._cli_inner = main  # type: ignore[attr-defined]
     return wrapped

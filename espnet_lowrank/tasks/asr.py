@@ -11,7 +11,7 @@ ASRTask = import_quietly("espnet2.tasks.asr")[0].ASRTask
 register()  # at import: spawned DDP workers unpickle this module first
 
 
-class LowRankASRTask(InlineRankMapsMixin, ReleaseDistributedMixin, ASRTask):
+class LowRankASRTask(ReleaseDistributedMixin, InlineRankMapsMixin, ASRTask):
     """Same options and behaviour as ESPnet's ``ASRTask``."""
 
     RANK_TASK = "asr"

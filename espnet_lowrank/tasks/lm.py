@@ -11,7 +11,7 @@ LMTask = import_quietly("espnet2.tasks.lm")[0].LMTask
 register()  # at import: spawned DDP workers unpickle this module first
 
 
-class LowRankLMTask(InlineRankMapsMixin, ReleaseDistributedMixin, LMTask):
+class LowRankLMTask(ReleaseDistributedMixin, InlineRankMapsMixin, LMTask):
     """Same options and behaviour as ESPnet's ``LMTask``."""
 
     RANK_TASK = "lm"
