@@ -27,7 +27,7 @@ case "$device" in
         decode=(--sizes mini,librispeech)
         ;;
     cpu)
-        common=(--device cpu --repeats 1 --allow-few-repeats --threads "${threads:-1}")
+        common=(--device cpu --repeats 1 --allow_few_repeats --threads "${threads:-1}")
         layer=(--shapes 32x64 --ratios 0.25,0.9 --tokens 4)
         train=(--sizes tiny)
         decode=(--sizes tiny --utterances 1 --beam 2)
@@ -41,7 +41,7 @@ for dtype in float32 bfloat16; do
     for cmd in layer train decode; do
         case $cmd in
             layer) args=("${layer[@]}") ;;
-            train) args=("${train[@]}" --no-memory) ;;
+            train) args=("${train[@]}" --no_memory) ;;
             decode) args=("${decode[@]}") ;;
         esac
         if [ "$cmd" = train ] && [ "$dtype" = float32 ] && [ "$device" = cuda ]; then

@@ -79,6 +79,7 @@ def check_factors_fit_config(
     """
     import sys
 
+    from espnet_lowrank.catalogue import TASK_MODULES
     from espnet_lowrank.mixin import LowRankPartMixin
 
     factors: Dict[str, str] = {}
@@ -90,7 +91,7 @@ def check_factors_fit_config(
         name = config.get(part)
         if not isinstance(name, str):
             continue
-        for task in ("espnet2.tasks.asr", "espnet2.tasks.lm"):
+        for task in TASK_MODULES:
             choices = getattr(sys.modules.get(task), f"{part}_choices", None)
             cls = None if choices is None else choices.classes.get(name.lower())
             if cls is not None and not issubclass(cls, LowRankPartMixin):

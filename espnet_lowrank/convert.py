@@ -2,7 +2,7 @@
 
 - :func:`to_lowrank`: a dense ESPnet ASR or LM model (``conformer``,
   ``e_branchformer``, ``branchformer``, ``transformer`` parts; the list is
-  :data:`espnet_lowrank.registry.PARTS`) becomes the registered low-rank classes with a rank map;
+  :data:`espnet_lowrank.catalogue.PARTS`) becomes the registered low-rank classes with a rank map;
   each factorized layer gets the truncated SVD of its trained weight (the best
   rank-r approximation), everything else is copied. Fine-tune it afterwards.
 - :func:`to_dense`: a low-rank model becomes stock ESPnet classes with merged
@@ -14,8 +14,6 @@ the written weights load strictly into the written config's model.
 
 from __future__ import annotations
 
-import argparse
-import copy
 import logging
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple
@@ -24,27 +22,16 @@ import torch
 import yaml
 
 from espnet_lowrank.atomic import atomic_dir
+from espnet_lowrank.catalogue import check_task, conversions
 from espnet_lowrank.checkpoint import load_state_dict_file
 from espnet_lowrank.factorize import densify
 from espnet_lowrank.layers.lowrank_linear import svd_factors
 from espnet_lowrank.mixin import LowRankPartMixin
 from espnet_lowrank.rank_map import RankMapLike
-from espnet_lowrank.registry import conversions
 from espnet_lowrank.strict_yaml import load_yaml_mapping
+from espnet_lowrank.tasks.build import model_from_config
 
 logger = logging.getLogger(__name__)
-
-
-def _task(task: str):
-    if task == "asr":
-        from espnet_lowrank.tasks.asr import LowRankASRTask
-
-        return LowRankASRTask
-    if task == "lm":
-        from espnet_lowrank.tasks.lm import LowRankLMTask
-
-        return LowRankLMTask
-    raise ValueError(f"task must be 'asr' or 'lm', got {task!r}")
 
 
 def _read_config(path: Path) -> Dict[str, Any]:
@@ -63,9 +50,7 @@ def _write(
         with open(cfg_path, "w", encoding="utf-8") as f:
             yaml.safe_dump(cfg, f, sort_keys=False, allow_unicode=True)
         torch.save(model.state_dict(), model_path)
-        # what we wrote must rebuild and load strictly
-        check = _task(task).build_model(argparse.Namespace(**copy.deepcopy(cfg)))
-        check.load_state_dict(torch.load(model_path, map_location="cpu"), strict=True)
+        model_from_config(cfg, task, model_path)  # what we wrote must rebuild and load strictly
     return out_dir / "config.yaml", out_dir / "model.pth"
 
 
@@ -87,9 +72,7 @@ def to_lowrank(
     """
     cfg = _read_config(Path(config))
     state = _load_weights(Path(model_file))
-    if task not in ("asr", "lm"):
-        raise ValueError(f"task must be 'asr' or 'lm', got {task!r}")
-    parts = conversions(task)
+    parts = conversions(check_task(task))
     unknown = sorted(set(rank_maps) - set(parts))
     if unknown:
         raise ValueError(f"no such part for task {task}: {unknown}; parts: {sorted(parts)}")
@@ -104,8 +87,7 @@ def to_lowrank(
         conf = dict(cfg.get(f"{part}_conf") or {})
         conf["rank_map"] = rank_map
         cfg[f"{part}_conf"] = conf
-    args = argparse.Namespace(**copy.deepcopy(cfg))
-    model = _task(task).build_model(args)  # inlines resolved rank maps into args
+    model, args = model_from_config(cfg, task)  # inlines resolved rank maps into args
     new_state = dict(state)
     for part in rank_maps:
         module = getattr(model, part)
@@ -130,7 +112,7 @@ def to_dense(
 ) -> Tuple[Path, Path]:
     """Merge every factorized layer and switch to the stock ESPnet classes."""
     cfg = _read_config(Path(config))
-    model = _task(task).build_model(argparse.Namespace(**copy.deepcopy(cfg)))
+    model, _ = model_from_config(cfg, task)
     model.load_state_dict(_load_weights(Path(model_file)), strict=True)
     converted = []
     for part, stock_to_ours in conversions(task).items():

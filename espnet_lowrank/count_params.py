@@ -9,24 +9,16 @@ second, the numbers a full build (minutes at LibriSpeech size) would.
 from __future__ import annotations
 
 import argparse
-import copy
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-import torch
-import yaml
-
+from espnet_lowrank import catalogue
 from espnet_lowrank.rank_map import LayerSlot, load_rank_map, resolve
-from espnet_lowrank.registry import conversions
-from espnet_lowrank.strict_yaml import load_yaml_mapping
+from espnet_lowrank.tasks.build import model_from_config
 
 # task -> {part: our registered names}
-LOWRANK_PARTS = {
-    task: {part: sorted(names.values()) for part, names in conversions(task).items()}
-    for task in ("asr", "lm")
-}
+LOWRANK_PARTS = {task: catalogue.lowrank_names(task) for task in catalogue.TASKS}
 
 
 @dataclass
@@ -73,35 +65,22 @@ def _resolve(
     config: Path | str, task: str, extra_args: Sequence[str]
 ) -> Tuple[Dict[str, int], Dict[str, ResolvedPart]]:
     """Dense parameter counts per top-level child, and the resolved low-rank parts."""
-    from espnet_lowrank.convert import _task
-
-    cfg = load_yaml_mapping(config, "config")
     if task not in LOWRANK_PARTS:
         raise ValueError(f"task must be one of {sorted(LOWRANK_PARTS)}, got {task!r}")
-    task_cls = _task(task)
-    parser = task_cls.get_parser()
-    if "required" in cfg:
-        # A config.yaml saved by ESPnet's trainer: besides the options it records values
-        # that are not options (the parser's ``required`` list, ``distributed``...), which
-        # ``--config`` would reject. Keep the options only.
-        options = {a.dest for a in parser._actions}
-        cfg = {k: v for k, v in cfg.items() if k in options}
-        with tempfile.TemporaryDirectory(prefix="count_params_") as tmp:
-            saved = Path(tmp) / "config.yaml"
-            saved.write_text(yaml.safe_dump(cfg), encoding="utf-8")
-            args = parser.parse_args(["--config", str(saved), *extra_args])
-    else:
-        args = parser.parse_args(["--config", str(config), *extra_args])  # ESPnet's defaults
-    specs = {}
-    for part, names in LOWRANK_PARTS[task].items():
-        if getattr(args, part, None) in names:
-            conf = dict(getattr(args, f"{part}_conf") or {})
-            specs[part] = conf.get("rank_map", "lr_sms")
-            conf["rank_map"] = "dense"
-            setattr(args, f"{part}_conf", conf)
-    args.init = None
-    with torch.device("meta"):
-        model = task_cls.build_model(copy.deepcopy(args))
+    specs: Dict[str, Any] = {}
+
+    def all_dense(args: argparse.Namespace) -> None:
+        for part, names in LOWRANK_PARTS[task].items():
+            if getattr(args, part, None) in names:
+                conf = dict(getattr(args, f"{part}_conf") or {})
+                specs[part] = conf.get("rank_map", catalogue.DEFAULT_RANK_MAP)
+                conf["rank_map"] = "dense"
+                setattr(args, f"{part}_conf", conf)
+        args.init = None
+
+    model, _ = model_from_config(
+        config, task, saved=False, device="meta", extra_args=extra_args, prepare=all_dense
+    )
     parts: Dict[str, ResolvedPart] = {}
     for part, spec in specs.items():
         module = getattr(model, part)

@@ -4,7 +4,8 @@ ESPnet has no plugin API: the choices of ``--encoder``, ``--decoder`` and ``--lm
 are module-level ``ClassChoices`` objects whose ``classes`` dict is read when a
 parser is built. :func:`register` adds our lower-case names to those dicts. It is
 idempotent, raises when a name is already taken by another class, and checks the
-base class (adding to the dict bypasses ESPnet's own type check).
+base class (adding to the dict bypasses ESPnet's own type check). The classes
+are the registered parts of :mod:`espnet_lowrank.catalogue`.
 
 Importing ESPnet's tasks takes several seconds, which tools that only prepare
 data should not pay. ``import espnet_lowrank`` therefore calls
@@ -20,69 +21,13 @@ import importlib.abc
 import importlib.machinery
 import sys
 import threading
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Dict, List, Tuple
 
+from espnet_lowrank import catalogue
 from espnet_lowrank._espnet_import import import_quietly, quiet_espnet_output
 
-
-class Part(NamedTuple):
-    """One registered class: ``<part>: <name>`` in ESPnet's ``<task>`` configs.
-
-    Attributes:
-        task: ``asr`` or ``lm`` (module ``espnet2.tasks.<task>``).
-        part: the option, ``encoder``/``decoder``/``lm``/``model`` (ClassChoices
-            ``<part>_choices``).
-        name: our registered name.
-        cls_path: ``module:Class`` of our class.
-        stock: ESPnet's name of the dense class ours subclasses (converted from and
-            to by :mod:`espnet_lowrank.convert`), ``None`` for a new model.
-    """
-
-    task: str
-    part: str
-    name: str
-    cls_path: str
-    stock: Optional[str]
-
-    @property
-    def task_module(self) -> str:
-        return f"espnet2.tasks.{self.task}"
-
-
-_ASR = "espnet_lowrank.asr."
-PARTS: Tuple[Part, ...] = (
-    Part("asr", "encoder", "lowrank_conformer",
-         _ASR + "lowrank_conformer_encoder:LowRankConformerEncoder", "conformer"),
-    Part("asr", "encoder", "lowrank_e_branchformer",
-         _ASR + "lowrank_e_branchformer_encoder:LowRankEBranchformerEncoder", "e_branchformer"),
-    Part("asr", "encoder", "lowrank_branchformer",
-         _ASR + "lowrank_branchformer_encoder:LowRankBranchformerEncoder", "branchformer"),
-    Part("asr", "encoder", "lowrank_transformer",
-         _ASR + "lowrank_transformer_encoder:LowRankTransformerEncoder", "transformer"),
-    Part("asr", "decoder", "lowrank_transformer",
-         _ASR + "lowrank_transformer_decoder:LowRankTransformerDecoder", "transformer"),
-    Part("asr", "model", "avsr", "espnet_lowrank.avsr.model:AVSRModel", None),
-    Part("lm", "lm", "lowrank_transformer",
-         "espnet_lowrank.lm.lowrank_transformer_lm:LowRankTransformerLM", "transformer"),
-)  # fmt: skip
-# the base class ESPnet's ClassChoices of each option expects
-_BASES = {
-    "encoder": "espnet2.asr.encoder.abs_encoder:AbsEncoder",
-    "decoder": "espnet2.asr.decoder.abs_decoder:AbsDecoder",
-    "model": "espnet2.train.abs_espnet_model:AbsESPnetModel",
-    "lm": "espnet2.lm.abs_model:AbsLM",
-}
-TASK_MODULES = tuple(sorted({p.task_module for p in PARTS}))
-
-
-def conversions(task: str) -> Dict[str, Dict[str, str]]:
-    """``{part: {stock ESPnet name: our name}}`` of ``task`` (``asr`` or ``lm``)."""
-    out: Dict[str, Dict[str, str]] = {}
-    for p in PARTS:
-        if p.task == task and p.stock is not None:
-            out.setdefault(p.part, {})[p.stock] = p.name
-    return out
-
+TASK_MODULES = catalogue.TASK_MODULES
+conversions = catalogue.conversions
 
 # Modules whose import prints offline noise (see espnet_lowrank._espnet_import).
 QUIET_MODULES = (
@@ -93,22 +38,17 @@ QUIET_MODULES = (
 _lock = threading.RLock()
 
 
-def _load(path: str):
-    module, _, attr = path.partition(":")
-    return getattr(import_quietly(module)[0], attr)
-
-
 def register(tasks: Tuple[str, ...] = TASK_MODULES) -> Dict[str, List[str]]:
     """Register the classes of ``tasks``; returns ``{choices attribute: [names]}``."""
     done: Dict[str, List[str]] = {}
     with _lock:
-        for p in PARTS:
-            task_mod, choices_attr, name = p.task_module, f"{p.part}_choices", p.name
+        for p in catalogue.registered():
+            task_mod, choices_attr, name = p.task_module, p.choices_attr, p.name
             if task_mod not in tasks:
                 continue
             choices = getattr(import_quietly(task_mod)[0], choices_attr)
-            cls = _load(p.cls_path)
-            base = _load(_BASES[p.part])
+            cls = p.load_class()
+            base = catalogue.load_object(catalogue.CHOICE_BASES[p.part])
             if not issubclass(cls, base):
                 raise TypeError(f"{cls.__name__} must subclass {base.__name__}")
             current = choices.classes.get(name)

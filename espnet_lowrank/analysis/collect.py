@@ -22,13 +22,16 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 import torch
 from torch import nn
 
+from espnet_lowrank import catalogue
 from espnet_lowrank.analysis.measures import effective_ranks, singular_values
-from espnet_lowrank.checkpoint import load_state_dict_file
+from espnet_lowrank.checkpoint import WeightsMismatchError
 from espnet_lowrank.errors import InputError
 from espnet_lowrank.rank_map import LayerSlot, RankSchema, find_slots
 from espnet_lowrank.strict_yaml import load_yaml
+from espnet_lowrank.tasks.build import load_strictly, model_from_config
+from espnet_lowrank.tasks.build import read_state_dict as read_model_state
 
-TASK_PARTS: Dict[str, Tuple[str, ...]] = {"asr": ("encoder", "decoder"), "lm": ("lm",)}
+TASK_PARTS: Dict[str, Tuple[str, ...]] = {t: catalogue.part_names(t) for t in catalogue.TASKS}
 _EPOCH_FILE = re.compile(r"(\d+)epoch\.pth")
 
 
@@ -100,19 +103,7 @@ class ModelAnalysis:
 # ----------------------------------------------------------------- analysis
 def default_schema(part: str) -> RankSchema:
     """The rank-map schema of a part (used for stock ESPnet parts too)."""
-    if part == "encoder":
-        from espnet_lowrank.asr.lowrank_conformer_encoder import ENCODER_SCHEMA
-
-        return ENCODER_SCHEMA
-    if part == "decoder":
-        from espnet_lowrank.asr.lowrank_transformer_decoder import DECODER_SCHEMA
-
-        return DECODER_SCHEMA
-    if part == "lm":
-        from espnet_lowrank.lm.lowrank_transformer_lm import LM_SCHEMA
-
-        return LM_SCHEMA
-    raise ValueError(f"no rank-map schema for part {part!r}")
+    return catalogue.default_schema(part)
 
 
 def layer_weight(module: nn.Module) -> torch.Tensor:
@@ -181,18 +172,6 @@ def analyse_model(model: nn.Module, task: str, measures: Sequence[str]) -> Model
 
 
 # ------------------------------------------------------------------ loading
-def _task_class(task: str):
-    if task == "asr":
-        from espnet_lowrank.tasks.asr import LowRankASRTask
-
-        return LowRankASRTask
-    if task == "lm":
-        from espnet_lowrank.tasks.lm import LowRankLMTask
-
-        return LowRankLMTask
-    raise AnalysisError(f"task must be one of {sorted(TASK_PARTS)}, got {task!r}")
-
-
 def read_config(config: Path | str, task: str) -> Dict[str, Any]:
     """Read an ESPnet ``config.yaml`` and check that it is a ``task`` config."""
     path = Path(config)
@@ -217,9 +196,11 @@ def read_config(config: Path | str, task: str) -> Dict[str, Any]:
 def build_model(config: Path | str, task: str) -> nn.Module:
     """Build the (untrained) model of an ESPnet config, as ESPnet's inference does."""
     read_config(config, task)
-    model, _ = _task_class(task).build_model_from_file(str(config), None, "cpu")
-    model.eval()
-    return model
+    try:
+        model, _ = model_from_config(config, task)
+    except ValueError as e:  # a task the catalogue does not know
+        raise AnalysisError(str(e)) from e
+    return model.eval()
 
 
 def read_state_dict(model_file: Path | str) -> Dict[str, torch.Tensor]:
@@ -232,67 +213,19 @@ def read_state_dict(model_file: Path | str) -> Dict[str, torch.Tensor]:
     if not path.is_file():
         raise AnalysisError(f"model file {str(path)!r} does not exist")
     try:
-        state = load_state_dict_file(path, "model file", weights_only=False)
-    except InputError as e:  # torn or not a torch file: the message names it
+        return read_model_state(path)
+    except InputError as e:  # torn, not a torch file, not a state dict: the message names it
         raise AnalysisError(str(e)) from e
-    if isinstance(state, Mapping) and "model" in state and "optimizers" in state:
-        state = state["model"]
-    if not isinstance(state, Mapping) or not all(
-        isinstance(v, torch.Tensor) for v in state.values()
-    ):
-        raise AnalysisError(f"{path}: not a model state dict (name -> tensor)")
-    return dict(state)
-
-
-def _listing(keys: Sequence[str], limit: int = 8) -> str:
-    shown = ", ".join(keys[:limit])
-    return shown + (f", ... ({len(keys) - limit} more)" if len(keys) > limit else "")
 
 
 def load_weights(
     model: nn.Module, state: Mapping[str, torch.Tensor], config: Any, model_file: Any
 ) -> None:
     """Load ``state`` into ``model`` strictly; a mismatch names the keys."""
-    own = model.state_dict()
-    missing = sorted(set(own) - set(state))
-    unexpected = sorted(set(state) - set(own))
-    shapes = [
-        f"{k} (checkpoint {tuple(state[k].shape)}, model {tuple(own[k].shape)})"
-        for k in own
-        if k in state and state[k].shape != own[k].shape
-    ]
-    problems = []
-    if missing:
-        problems.append(f"{len(missing)} key(s) missing from the checkpoint: {_listing(missing)}")
-    if unexpected:
-        problems.append(
-            f"{len(unexpected)} unexpected key(s) in the checkpoint: {_listing(unexpected)}"
-        )
-    if shapes:
-        problems.append(f"{len(shapes)} shape mismatch(es): {_listing(shapes)}")
-    low_in_model = {k[:-2] for k in missing if k.endswith(".U")} & {
-        k[:-7] for k in unexpected if k.endswith(".weight")
-    }
-    low_in_ckpt = {k[:-2] for k in unexpected if k.endswith(".U")} & {
-        k[:-7] for k in missing if k.endswith(".weight")
-    }
-    if low_in_model:
-        problems.append(
-            f"{len(low_in_model)} layer(s) are factorized (U, V) in the config's model but "
-            f"dense in the checkpoint, e.g. {min(low_in_model)}"
-        )
-    if low_in_ckpt:
-        problems.append(
-            f"{len(low_in_ckpt)} layer(s) are factorized in the checkpoint but dense in the "
-            f"config's model, e.g. {min(low_in_ckpt)}"
-        )
-    if problems:
-        raise AnalysisError(
-            f"checkpoint {model_file} does not match the model built from config {config}: "
-            + "; ".join(problems)
-            + ". Pass the config.yaml the model was trained with (exp/<dir>/config.yaml)."
-        )
-    model.load_state_dict(state, strict=True)
+    try:
+        load_strictly(model, state, config, model_file)
+    except WeightsMismatchError as e:
+        raise AnalysisError(str(e)) from e
 
 
 def load_model(config: Path | str, model_file: Path | str, task: str) -> nn.Module:

@@ -205,7 +205,7 @@ class Suggestion:
             lines.append(f"no parameter budget: measured ratios used as they are (scale {1:g})")
         else:
             lines.append(
-                f"parameter budget (--param-ratio): {self.target:g}; measured ratios scaled by "
+                f"parameter budget (--param_ratio): {self.target:g}; measured ratios scaled by "
                 f"{self.scale:.6g} (bisection; ranks are integers, the next rank step "
                 f"adds {self.step:.4f})"
             )
@@ -256,7 +256,7 @@ def _dense_group_set(analysis: ModelAnalysis, names: Sequence[str]) -> Dict[str,
             hit = hit or bool(present)
         if not hit:
             known = sorted({f"{p}.{g}" for p, pa in analysis.parts.items() for g in pa.groups()})
-            raise AnalysisError(f"--dense-groups: {name!r} matches no group; groups: {known}")
+            raise AnalysisError(f"--dense_groups: {name!r} matches no group; groups: {known}")
     return out
 
 
@@ -345,9 +345,9 @@ def suggest_rank_map(
     if measure not in analysis.measures:
         raise AnalysisError(f"measure {measure!r} was not measured (measured: {analysis.measures})")
     if param_ratio is not None and not (0.0 < param_ratio <= 1.0):
-        raise AnalysisError(f"--param-ratio must be in (0, 1], got {param_ratio:g}")
+        raise AnalysisError(f"--param_ratio must be in (0, 1], got {param_ratio:g}")
     if isinstance(round_to, bool) or not isinstance(round_to, int) or round_to < 1:
-        raise AnalysisError(f"--round-to must be an int >= 1, got {round_to!r}")
+        raise AnalysisError(f"--round_to must be an int >= 1, got {round_to!r}")
     fits = fit_groups(analysis, measure, r2_min, rms_tol)
     dense = _dense_group_set(analysis, dense_groups)
 
@@ -373,7 +373,7 @@ def suggest_rank_map(
     lowest = at(0.0)
     if param_ratio < lowest[3]:
         raise AnalysisError(
-            f"--param-ratio {param_ratio:g} is below the smallest ratio this model reaches, "
+            f"--param_ratio {param_ratio:g} is below the smallest ratio this model reaches, "
             f"{lowest[3]:.4f} (every factorized layer at rank {round_to}"
             f"{', dense groups dense' if dense_groups else ''})"
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 from espnet2.asr.encoder.e_branchformer_encoder import EBranchformerEncoder
 
 from espnet_lowrank.asr.encoder_schemas import E_BRANCHFORMER
+from espnet_lowrank.catalogue import DEFAULT_RANK_MAP
 from espnet_lowrank.mixin import LowRankPartMixin, signature_with
 from espnet_lowrank.rank_map import RankMapLike
 
@@ -27,8 +28,10 @@ class LowRankEBranchformerEncoder(LowRankPartMixin, EBranchformerEncoder):
 
     RANK_SCHEMA = E_BRANCHFORMER
 
-    def __init__(self, *args, rank_map: RankMapLike = "lr_sms", **kwargs) -> None:
+    def __init__(self, *args, rank_map: RankMapLike = DEFAULT_RANK_MAP, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._apply_rank_map(rank_map, num_blocks=len(self.encoders))
 
-    __init__.__signature__ = signature_with(EBranchformerEncoder.__init__, rank_map="lr_sms")
+    __init__.__signature__ = signature_with(
+        EBranchformerEncoder.__init__, rank_map=DEFAULT_RANK_MAP
+    )

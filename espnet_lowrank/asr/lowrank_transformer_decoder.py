@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from espnet2.asr.decoder.transformer_decoder import TransformerDecoder
 
+from espnet_lowrank.catalogue import DEFAULT_RANK_MAP
 from espnet_lowrank.mixin import LowRankPartMixin, signature_with
 from espnet_lowrank.rank_map import RankMapLike, RankSchema
 
@@ -48,8 +49,8 @@ class LowRankTransformerDecoder(LowRankPartMixin, TransformerDecoder):
 
     RANK_SCHEMA = DECODER_SCHEMA
 
-    def __init__(self, *args, rank_map: RankMapLike = "lr_sms", **kwargs) -> None:
+    def __init__(self, *args, rank_map: RankMapLike = DEFAULT_RANK_MAP, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._apply_rank_map(rank_map, num_blocks=len(self.decoders))
 
-    __init__.__signature__ = signature_with(TransformerDecoder.__init__, rank_map="lr_sms")
+    __init__.__signature__ = signature_with(TransformerDecoder.__init__, rank_map=DEFAULT_RANK_MAP)

@@ -10,7 +10,6 @@ error naming it.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,9 +33,7 @@ class ModelRow:
 
 def count_parameters(config: Path | str) -> Tuple[int, str]:
     """Parameters of the model a saved AVSR ``config.yaml`` builds, and its ``streams``."""
-    import torch
-
-    from espnet_lowrank.avsr.task import AVSRTask
+    from espnet_lowrank.tasks.build import model_from_config
 
     path = Path(config)
     if not path.is_file():
@@ -44,9 +41,7 @@ def count_parameters(config: Path | str) -> Tuple[int, str]:
     cfg = load_yaml(path, "training config")
     if not isinstance(cfg, dict) or cfg.get("model") != "avsr":
         raise ValueError(f"{path}: not an AVSR training config (model: avsr)")
-    args = argparse.Namespace(**cfg)
-    with torch.device("meta"):
-        model = AVSRTask.build_model(args)
+    model, _ = model_from_config(cfg, "asr", device="meta")
     return sum(p.numel() for p in model.parameters()), model.streams
 
 

@@ -43,7 +43,6 @@ from espnet_lowrank.mixin import signature_with
 MODALITIES = ("av", "audio", "video")
 MISSING_EMBEDDINGS = ("zero", "learned")
 LENGTH_MISMATCH = ("trim", "pad")
-AV_PARTS = ("audio_frontend", "video_frontend", "fusion")
 
 _AV_DEFAULTS: Dict[str, Any] = dict(
     audio_frontend_conf=None,

@@ -16,7 +16,7 @@ no normalisation); ``encoder_conf.input_layer`` should be ``null`` or
 Because the whole model is built from ``model_conf``, ESPnet's own tools
 (``ASRTask.build_model_from_file``, ``Speech2Text``) rebuild a trained AV model
 from its ``config.yaml`` once :func:`register` has run (importing this module
-runs it).
+runs it: the catalogue lists ``model: avsr`` with the other registered parts).
 """
 
 from __future__ import annotations
@@ -24,32 +24,18 @@ from __future__ import annotations
 import argparse
 from typing import Tuple
 
-from espnet_lowrank._espnet_import import import_quietly
-from espnet_lowrank.avsr.model import AV_PARTS, AVSRModel, fusion_output_size
+from espnet_lowrank.avsr.model import AVSRModel, fusion_output_size
+from espnet_lowrank.catalogue import AV_MODEL
+from espnet_lowrank.registry import register
 from espnet_lowrank.tasks.asr import LowRankASRTask
-from espnet_lowrank.video.data_type import VIDEO_DATA_TYPE, register_video_data_type
+from espnet_lowrank.video.data_type import VIDEO_DATA_TYPE
 
-MODEL_NAME = "avsr"
+MODEL_NAME = AV_MODEL
 SUBSAMPLING_LAYERS = ("conv2d", "conv2d1", "conv2d2", "conv2d6", "conv2d8", "embed")
 
 
-def register() -> None:
-    """Add ``model: avsr`` to ESPnet's ASR ``model_choices`` and the ``video_npy`` loader.
-
-    Idempotent; an error if ``avsr`` is taken by another class.
-    """
-    asr = import_quietly("espnet2.tasks.asr")[0]
-    current = asr.model_choices.classes.get(MODEL_NAME)
-    if current is not None and current is not AVSRModel:
-        raise RuntimeError(
-            f"cannot register {MODEL_NAME!r} in espnet2.tasks.asr.model_choices: taken by "
-            f"{current.__module__}.{current.__qualname__}"
-        )
-    asr.model_choices.classes[MODEL_NAME] = AVSRModel
-    register_video_data_type()
-
-
-register()  # at import: spawned DDP workers unpickle this module first
+# at import (``model: avsr`` is in the catalogue): spawned DDP workers unpickle this first
+register(("espnet2.tasks.asr",))
 
 
 class AVSRTask(LowRankASRTask):
@@ -96,21 +82,7 @@ class AVSRTask(LowRankASRTask):
                 f"encoder_conf.output_size ({enc_conf.get('output_size', 256)})"
             )
         args.input_size = fused
-        model = super().build_model(args)
-        inline_av_rank_maps(args, model)
-        return model
-
-
-def inline_av_rank_maps(args: argparse.Namespace, model: AVSRModel) -> None:
-    """Write each AV module's resolved rank map into ``args.model_conf.<part>_conf``."""
-    conf = dict(args.model_conf or {})
-    for part in AV_PARTS:
-        if getattr(model, part) is None:  # single-stream model (model_conf.streams)
-            continue
-        part_conf = dict(conf.get(f"{part}_conf") or {})
-        part_conf["rank_map"] = getattr(model, part).rank_map_config()
-        conf[f"{part}_conf"] = part_conf
-    args.model_conf = conf
+        return super().build_model(args)  # inlines the AV parts' rank maps too
 
 
 __all__ = ["AVSRTask", "VIDEO_DATA_TYPE", "register"]

@@ -46,7 +46,7 @@ def read_data(data_dir: Path | str, utterances: Optional[int] = None) -> List[Tu
     for name in ("wav.scp", "text"):
         path = data_dir / name
         if not path.is_file():
-            raise FileNotFoundError(f"{path} not found: --data-dir must be a Kaldi-style folder")
+            raise FileNotFoundError(f"{path} not found: --data_dir must be a Kaldi-style folder")
         table = {}
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
@@ -101,7 +101,7 @@ def load_speech2text(
     config, weights = exp_dir / "config.yaml", exp_dir / model_file
     for path in (config, weights):
         if not path.is_file():
-            raise FileNotFoundError(f"{path} not found (--exp-dirs, --model-file)")
+            raise FileNotFoundError(f"{path} not found (--exp_dirs, --model_file)")
     (asr_inference,) = import_quietly("espnet2.bin.asr_inference")
     s2t = asr_inference.Speech2Text(
         asr_train_config=str(config), asr_model_file=str(weights), device="cpu", nbest=1,

@@ -4,18 +4,16 @@ or (``--lm_configs``) the LMs of several recipe configs, each against the first.
 
 from __future__ import annotations
 
-import copy
-import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
 import torch
-import yaml
 
 from espnet_lowrank.bench import memory, models, steps
 from espnet_lowrank.bench.compare import VARIANTS, compare_steps, pair_fields
 from espnet_lowrank.bench.timing import time_interleaved
 from espnet_lowrank.strict_yaml import load_yaml_mapping
+from espnet_lowrank.tasks.build import model_from_config
 
 
 def run(
@@ -68,20 +66,14 @@ COLUMNS = [
 
 def build_lm_from_config(config: Path | str, token_list: Path | str) -> torch.nn.Module:
     """The LM a recipe's LM training config builds (ESPnet's LM task), in train mode."""
-    from espnet_lowrank.tasks.lm import LowRankLMTask
-
     config, token_list = Path(config), Path(token_list)
     for path, what in ((config, "LM config"), (token_list, "token list")):
         if not path.is_file():
             raise FileNotFoundError(f"{what} not found: {path}")
     cfg = load_yaml_mapping(config, "LM config")
     cfg.update(token_list=str(token_list), token_type=cfg.get("token_type", "bpe"), ngpu=0)
-    with tempfile.TemporaryDirectory(prefix="bench_lm_") as tmp:
-        path = Path(tmp) / "config.yaml"
-        path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
-        args = LowRankLMTask.get_parser().parse_args(["--config", str(path)])
-        torch.manual_seed(0)
-        model = LowRankLMTask.build_model(copy.deepcopy(args))
+    torch.manual_seed(0)
+    model, _ = model_from_config(cfg, "lm", saved=False)
     return model.lm.train()
 
 

@@ -9,7 +9,7 @@ allocator slack). The number is only meaningful when the training peak exceeds t
 import-time peak (``resolved``); for tiny models it does not and the ratio is left out. On CUDA,
 ``torch.cuda.max_memory_allocated`` is used instead (untested here).
 
-Run as ``python -m espnet_lowrank.bench.memory --kind asr --size mini --rank-map lr_sms``;
+Run as ``python -m espnet_lowrank.bench.memory --kind asr --size mini --rank_map lr_sms``;
 prints one JSON object.
 """
 
@@ -21,7 +21,7 @@ import subprocess
 import sys
 from typing import Any, Dict, Optional
 
-# the batch of config benchmarks (bench train --asr-configs) unless --batch/--seconds say
+# the batch of config benchmarks (bench train --asr_configs) unless --batch/--seconds say
 CONFIG_BATCH = 8
 CONFIG_SECONDS = 4.0
 
@@ -69,9 +69,9 @@ def measure_in_subprocess(
     if config is not None:
         cmd += ["--config", str(config)]
         if token_list is not None:
-            cmd += ["--token-list", str(token_list)]
+            cmd += ["--token_list", str(token_list)]
     else:
-        cmd += ["--size", size, "--rank-map", rank_map]
+        cmd += ["--size", size, "--rank_map", rank_map]
     cmd += ["--steps", str(steps), "--device", device]
     if threads is not None:
         cmd += ["--threads", str(threads)]
@@ -91,9 +91,9 @@ def main(argv=None) -> None:
 
     p.add_argument("--kind", choices=("asr", "lm"), required=True)
     p.add_argument("--size", choices=sorted(set(models.ASR_SIZES) | set(models.LM_SIZES)))
-    p.add_argument("--rank-map", help="with --size")
-    p.add_argument("--config", help="asr: a training config instead of --size/--rank-map")
-    p.add_argument("--token-list", help="with --config: instead of the config's token_list")
+    p.add_argument("--rank_map", help="with --size")
+    p.add_argument("--config", help="asr: a training config instead of --size/--rank_map")
+    p.add_argument("--token_list", help="with --config: instead of the config's token_list")
     p.add_argument("--steps", type=int, default=2)
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--device", default="cpu")
@@ -103,7 +103,7 @@ def main(argv=None) -> None:
     if a.config is not None and a.kind != "asr":
         p.error("--config is for --kind asr")
     if a.config is None and (a.size is None or a.rank_map is None):
-        p.error("need --size and --rank-map, or --config")
+        p.error("need --size and --rank_map, or --config")
 
     import torch
 

@@ -9,18 +9,19 @@ audio through ESPnet's default frontend (80 log-mel), as in a recipe.
 
 from __future__ import annotations
 
-import copy
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
 import torch
-import yaml
 
+from espnet_lowrank import catalogue
 from espnet_lowrank.strict_yaml import load_yaml_mapping
+from espnet_lowrank.tasks.build import model_from_config
 
 FS = 16000
+_OURS = catalogue.conversions("asr")  # ESPnet name -> ours, per part
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def asr_config(size: AsrSize, rank_map: str, token_list: Path) -> Dict[str, Any]
         "frontend_conf": {"fs": "16k", "n_fft": 512, "hop_length": 160, "n_mels": size.n_mels},
         "specaug": None,
         "normalize": "utterance_mvn",
-        "encoder": "lowrank_conformer",
+        "encoder": _OURS["encoder"]["conformer"],
         "encoder_conf": {
             "output_size": size.d,
             "attention_heads": size.heads,
@@ -99,7 +100,7 @@ def asr_config(size: AsrSize, rank_map: str, token_list: Path) -> Dict[str, Any]
             "cnn_module_kernel": size.kernel,
             "rank_map": rank_map,
         },
-        "decoder": "lowrank_transformer",
+        "decoder": _OURS["decoder"]["transformer"],
         "decoder_conf": {
             "attention_heads": size.heads,
             "linear_units": size.ffn,
@@ -123,16 +124,11 @@ def token_list(vocab: int) -> list:
 
 def build_asr(size: AsrSize, rank_map: str, device: str = "cpu", seed: int = 0):
     """A full ``ESPnetASRModel`` of ``size`` with ``rank_map``, in train mode."""
-    from espnet_lowrank.tasks.asr import LowRankASRTask
-
     with tempfile.TemporaryDirectory(prefix="bench_asr_") as tmp:
         tokens = Path(tmp) / "tokens.txt"
         tokens.write_text("\n".join(token_list(size.vocab)) + "\n", encoding="utf-8")
-        cfg = Path(tmp) / "config.yaml"
-        cfg.write_text(yaml.safe_dump(asr_config(size, rank_map, tokens)), encoding="utf-8")
-        args = LowRankASRTask.get_parser().parse_args(["--config", str(cfg)])
         torch.manual_seed(seed)
-        model = LowRankASRTask.build_model(copy.deepcopy(args))
+        model, _ = model_from_config(asr_config(size, rank_map, tokens), "asr", saved=False)
     return model.to(device).train()
 
 
@@ -180,19 +176,17 @@ def build_asr_from_config(
     global MVN with the statistics of stage 7, which costs the same). Raises
     ``FileNotFoundError`` naming the config, the token list or the statistics file it needs.
     """
-    from espnet_lowrank.tasks.asr import LowRankASRTask
-
     config = Path(config)
     if not config.is_file():
         raise FileNotFoundError(f"ASR config not found: {config}")
     cfg = load_yaml_mapping(config, "ASR config")
     tokens = Path(token_list) if token_list is not None else cfg.get("token_list")
     if tokens is None:
-        raise ValueError(f"{config} names no token_list: pass one (bench --token-list)")
+        raise ValueError(f"{config} names no token_list: pass one (bench --token_list)")
     tokens = Path(tokens)
     if not tokens.is_file():
         raise FileNotFoundError(
-            f"token list {tokens} (for {config}) not found: pass one with --token-list"
+            f"token list {tokens} (for {config}) not found: pass one with --token_list"
         )
     vocab = sum(1 for line in tokens.read_text(encoding="utf-8").splitlines() if line.strip())
     cfg["token_list"] = str(tokens)
@@ -205,12 +199,8 @@ def build_asr_from_config(
         )
     cfg.setdefault("normalize", "utterance_mvn")  # asr.sh passes global_mvn on its command line
     cfg["ngpu"] = 0
-    with tempfile.TemporaryDirectory(prefix="bench_asr_") as tmp:
-        path = Path(tmp) / "config.yaml"
-        path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
-        args = LowRankASRTask.get_parser().parse_args(["--config", str(path)])
-        torch.manual_seed(seed)
-        model = LowRankASRTask.build_model(copy.deepcopy(args))
+    torch.manual_seed(seed)
+    model, _ = model_from_config(cfg, "asr", saved=False)
     return model.to(device).train(), vocab
 
 

@@ -35,6 +35,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 from torch import nn
 
+from espnet_lowrank import catalogue
 from espnet_lowrank.bench import models, steps
 from espnet_lowrank.layers.lowrank_linear import LowRankLinear
 from espnet_lowrank.rank_map import find_slots
@@ -54,7 +55,7 @@ REST_REGIONS: Tuple[Tuple[str, str], ...] = (
 def factorizable_layers(model: nn.Module) -> Dict[str, str]:
     """Full module name -> category for every layer the part schemas can factorize."""
     out = {}
-    for part in ("encoder", "decoder"):
+    for part in catalogue.part_names("asr"):
         module = getattr(model, part)
         schema = type(module).RANK_SCHEMA
         for slot in find_slots(module, schema):

@@ -3,7 +3,7 @@
 Same config except the rank map, same batch, interleaved timing. Also reported:
 parameter ratio (dense / low-rank) and peak-memory ratio (dense / low-rank; see
 :mod:`espnet_lowrank.bench.memory` for the method). :func:`run_configs` does the same
-for two recipe training configs (``bench train --asr-configs FULL LOW``), e.g. the
+for two recipe training configs (``bench train --asr_configs FULL LOW``), e.g. the
 mini recipe's, whose rank maps need not be the ``lr_sms`` preset.
 """
 
@@ -102,7 +102,7 @@ def config_adam_conf(config: Path | str) -> Dict[str, Any]:
         cfg = yaml.safe_load(f) or {}
     optim = cfg.get("optim", "adam")
     if optim != "adam":
-        raise ValueError(f"{config}: optim {optim!r}; bench train --asr-configs times Adam only")
+        raise ValueError(f"{config}: optim {optim!r}; bench train --asr_configs times Adam only")
     conf = cfg.get("optim_conf") or {}
     if not isinstance(conf, dict):
         raise ValueError(f"{config}: optim_conf must be a mapping, got {conf!r}")

@@ -4,7 +4,7 @@
 ``video.scp``) into ``DST``, write ``DST/video.scp`` and ``DST/video_shape`` for the
 utterances kept there (see :mod:`espnet_lowrank.video.format_data`).
 
-``compare --model LABEL=EXP_DIR ... --inference-tag TAG --test-sets SET ... --out MD``:
+``compare --model LABEL=EXP_DIR ... --inference_tag TAG --test_sets SET ... --out MD``:
 the table of :mod:`espnet_lowrank.avsr.compare` (parameters, seconds per epoch, WER),
 written into ``MD`` between marker lines (replacing an earlier block, else before
 its first ``## `` section; the rest of the file is kept).
@@ -18,11 +18,11 @@ import argparse
 import sys
 from typing import List, Optional
 
-from espnet_lowrank.bin._cli import EXIT_BAD_INPUT, run
+from espnet_lowrank.bin._cli import ArgumentParser, reports_bad_input, run
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m espnet_lowrank.bin.avsr_data", description=__doc__,
+    p = ArgumentParser(prog="python -m espnet_lowrank.bin.avsr_data", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     sub = p.add_subparsers(dest="command", required=True)
     f = sub.add_parser("format-video", help="stage 2: video.scp next to the formatted wav.scp")
@@ -30,12 +30,12 @@ def get_parser() -> argparse.ArgumentParser:
     f.add_argument("dst", help="formatted dir (dump/raw/<set>) with wav.scp, utt2num_samples")
     f.add_argument("--fs", type=int, default=16000, help="audio sample rate")
     f.add_argument("--fps", type=int, default=25, help="video frame rate")
-    f.add_argument("--max-mismatch", type=int, default=3,
+    f.add_argument("--max_mismatch", type=int, default=3,
                    help="video frames allowed to differ from the audio duration")  # fmt: skip
     c = sub.add_parser("compare", help="RESULTS.md table of several AV models")
     c.add_argument("--model", action="append", required=True, metavar="LABEL=EXP_DIR")
-    c.add_argument("--inference-tag", required=True, help="decode_... folder in each exp dir")
-    c.add_argument("--test-sets", nargs="+", required=True)
+    c.add_argument("--inference_tag", required=True, help="decode_... folder in each exp dir")
+    c.add_argument("--test_sets", nargs="+", required=True)
     c.add_argument("--reference", default="", help="label ratios refer to (default: first)")
     c.add_argument("--title", default="Audio-visual mini corpus")
     c.add_argument("--out", required=True, help="markdown file to write the table into")
@@ -77,19 +77,16 @@ def _compare(args: argparse.Namespace) -> str:
     return f"wrote the comparison of {len(rows)} model(s) to {out}"
 
 
+@reports_bad_input
 def main(argv: Optional[List[str]] = None) -> int:
     args = get_parser().parse_args(argv)
-    try:
-        if args.command == "compare":
-            message = _compare(args)
-        else:
-            from espnet_lowrank.video.format_data import format_video_scp
+    if args.command == "compare":
+        message = _compare(args)
+    else:
+        from espnet_lowrank.video.format_data import format_video_scp
 
-            report = format_video_scp(args.src, args.dst, args.fs, args.fps, args.max_mismatch)
-            message = report.summary(args.src)
-    except (FileNotFoundError, ValueError) as e:
-        print(f"avsr_data {args.command}: error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        report = format_video_scp(args.src, args.dst, args.fs, args.fps, args.max_mismatch)
+        message = report.summary(args.src)
     print(message, file=sys.stderr)
     return 0
 

@@ -23,7 +23,7 @@ import torch
 from espnet_lowrank._espnet_import import import_quietly
 from espnet_lowrank.avsr.model import MODALITIES, AVSRModel
 from espnet_lowrank.avsr.task import AVSRTask
-from espnet_lowrank.bin._cli import run
+from espnet_lowrank.bin._cli import run, setup_logging
 from espnet_lowrank.bin._espnet_tool import check_inputs, escape_help
 from espnet_lowrank.registry import register
 
@@ -117,10 +117,7 @@ def inference(args: Dict[str, Any]) -> None:
             f"--modality {modality} needs data named {missing} in "
             f"--data_path_and_name_and_type (got {names})"
         )
-    logging.basicConfig(
-        level=args["log_level"],
-        format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s",
-    )
+    setup_logging(args["log_level"])
     from espnet2.fileio.datadir_writer import DatadirWriter
     from espnet2.torch_utils.set_all_random_seed import set_all_random_seed
 

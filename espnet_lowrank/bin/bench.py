@@ -2,8 +2,8 @@
 
     python -m espnet_lowrank.bin.bench {layer,train,decode,lm,lm_width,profile} \
         [--quick] [--device cpu|cuda] [--threads N] [--repeats K] --json OUT
-    python -m espnet_lowrank.bin.bench int8 --exp-dirs FULL LOWRANK --data-dir DIR \
-        [--decode-config YAML] [--utterances N] [--threads N] --json OUT
+    python -m espnet_lowrank.bin.bench int8 --exp_dirs FULL LOWRANK --data_dir DIR \
+        [--decode_config YAML] [--utterances N] [--threads N] --json OUT
 
 Prints a Markdown table (and, for ``layer``, the missed targets with reasons) and
 writes a JSON list of records. See ``bench/README.md`` for the method.
@@ -17,7 +17,7 @@ from typing import List, Optional
 
 from espnet_lowrank.bench import report
 from espnet_lowrank.bench.timing import pin_threads
-from espnet_lowrank.bin._cli import run
+from espnet_lowrank.bin._cli import ArgumentParser, run
 
 COMMANDS = ("layer", "train", "decode", "lm", "lm_width", "profile", "int8")
 DTYPES = {"float32": None, "bfloat16": "bfloat16", "float16": "float16"}
@@ -61,7 +61,7 @@ def _step_table(records: List[dict], columns) -> str:
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="python -m espnet_lowrank.bin.bench",
         description="Low-rank vs dense speed, measured side by side (interleaved).",
     )
@@ -102,20 +102,20 @@ def get_parser() -> argparse.ArgumentParser:
         "--seconds", type=float, default=None, help="ASR benches: utterance seconds override"
     )
     p.add_argument(
-        "--asr-configs",
+        "--asr_configs",
         nargs=2,
         default=None,
         metavar=("FULL", "LOWRANK"),
         help="train: time two recipe training configs (YAML) instead of --sizes, e.g. in "
         "egs2/mini_lowrank/asr1: conf/train_asr_full.yaml conf/train_asr_lr_sms.yaml "
-        "--token-list data/token_list/bpe_unigram300/tokens.txt (recipe configs name no "
+        "--token_list data/token_list/bpe_unigram300/tokens.txt (recipe configs name no "
         "token list: asr.sh passes it)",
     )
     p.add_argument(
         "--token_list",
-        "--token-list",
+        "--token_list",
         default=None,
-        help="with --asr-configs: instead of the configs' own; with --lm_configs: required",
+        help="with --asr_configs: instead of the configs' own; with --lm_configs: required",
     )
     p.add_argument(
         "--lm_configs",
@@ -126,27 +126,27 @@ def get_parser() -> argparse.ArgumentParser:
         "e.g. in egs2/mini_lowrank/asr1: conf/tuning/train_lm_dense.yaml "
         "conf/tuning/train_lm_ffn_r2.yaml --token_list data/token_list/bpe_unigram300/tokens.txt",
     )
-    p.add_argument("--no-memory", action="store_true", help="train/lm: skip peak memory")
+    p.add_argument("--no_memory", action="store_true", help="train/lm: skip peak memory")
     p.add_argument("--beam", type=int, default=5, help="decode: beam size")
-    p.add_argument("--rank-map", default="lr_sms", help="profile: rank map for the ceiling")
+    p.add_argument("--rank_map", default="lr_sms", help="profile: rank map for the ceiling")
     p.add_argument(
-        "--exp-dirs",
+        "--exp_dirs",
         nargs=2,
         default=None,
         metavar=("FULL", "LOWRANK"),
-        help="int8: two trained experiment folders (config.yaml + --model-file each)",
+        help="int8: two trained experiment folders (config.yaml + --model_file each)",
     )
-    p.add_argument("--model-file", default="valid.acc.ave.pth", help="int8: weights file")
-    p.add_argument("--data-dir", default=None, help="int8: Kaldi-style test folder")
-    p.add_argument("--decode-config", default=None, help="int8: ESPnet decode config YAML")
+    p.add_argument("--model_file", default="valid.acc.ave.pth", help="int8: weights file")
+    p.add_argument("--data_dir", default=None, help="int8: Kaldi-style test folder")
+    p.add_argument("--decode_config", default=None, help="int8: ESPnet decode config YAML")
     p.add_argument(
         "--utterances",
         type=int,
         default=None,
-        help="decode: utterances (default 3); int8: the first N of --data-dir (default all)",
+        help="decode: utterances (default 3); int8: the first N of --data_dir (default all)",
     )
     p.add_argument(
-        "--allow-few-repeats",
+        "--allow_few_repeats",
         action="store_true",
         help="accept --repeats < 5 (tests only; numbers are then not reportable)",
     )
@@ -192,7 +192,7 @@ def _run(args, common: dict, log) -> tuple:
         from espnet_lowrank.bench import train
 
         if args.sizes:
-            raise SystemExit("train: give --sizes or --asr-configs, not both")
+            raise SystemExit("train: give --sizes or --asr_configs, not both")
         records = train.run_configs(
             *args.asr_configs,
             token_list=args.token_list,
@@ -283,16 +283,16 @@ def _run(args, common: dict, log) -> tuple:
 def main(argv=None) -> List[dict]:
     args = get_parser().parse_args(argv)
     if args.asr_configs and args.command != "train":
-        raise SystemExit("--asr-configs/--token-list are options of bench train")
+        raise SystemExit("--asr_configs/--token_list are options of bench train")
     if args.token_list and not (args.asr_configs or args.lm_configs):
-        raise SystemExit("--token_list goes with --asr-configs or --lm_configs")
+        raise SystemExit("--token_list goes with --asr_configs or --lm_configs")
     if args.lm_configs and (args.command != "lm" or not args.token_list):
         raise SystemExit("--lm_configs is an option of bench lm and needs --token_list")
-    int8_only = {"--exp-dirs": args.exp_dirs, "--data-dir": args.data_dir,
-                 "--decode-config": args.decode_config}  # fmt: skip
+    int8_only = {"--exp_dirs": args.exp_dirs, "--data_dir": args.data_dir,
+                 "--decode_config": args.decode_config}  # fmt: skip
     if args.command == "int8":
         if not (args.exp_dirs and args.data_dir):
-            raise SystemExit("int8: --exp-dirs FULL LOWRANK and --data-dir are required")
+            raise SystemExit("int8: --exp_dirs FULL LOWRANK and --data_dir are required")
         if args.device != "cpu":
             raise SystemExit("int8: dynamic int8 quantization runs on --device cpu only")
     elif any(v is not None for v in int8_only.values()):
@@ -305,7 +305,7 @@ def main(argv=None) -> List[dict]:
         if args.command in ("train", "lm") and not args.no_memory:
             raise SystemExit(
                 f"--dtype {args.dtype}: peak memory is measured in float32 (a fresh process "
-                "per variant); add --no-memory"
+                "per variant); add --no_memory"
             )
     if args.repeats < 5 and not args.allow_few_repeats:
         raise SystemExit(f"--repeats must be >= 5, got {args.repeats}")

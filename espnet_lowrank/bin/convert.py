@@ -14,14 +14,13 @@ Examples::
 """
 
 import argparse
-import logging
 
-from espnet_lowrank.bin._cli import run
+from espnet_lowrank.bin._cli import ArgumentParser, run, setup_logging
 from espnet_lowrank.convert import parse_rank_map_args, to_dense, to_lowrank
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("direction", choices=["to_lowrank", "to_dense"])
@@ -39,7 +38,7 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(cmd=None) -> None:
     args = get_parser().parse_args(cmd)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    setup_logging()
     if args.direction == "to_lowrank":
         maps = parse_rank_map_args(args.rank_map)
         if not maps:

@@ -17,13 +17,16 @@ Options accept ``--name_with_underscores`` and ``--name-with-dashes``.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from typing import List, Optional
 
-from espnet_lowrank.bin._cli import EXIT_BAD_INPUT, run
+from espnet_lowrank.bin._cli import (
+    ArgumentParser,
+    reports_bad_input,
+    run,
+    setup_logging,
+)
 from espnet_lowrank.corpora import librispeech as ls
-from espnet_lowrank.download import DownloadError, ExtractError
 
 
 def _add(parser: argparse.ArgumentParser, name: str, **kwargs) -> None:
@@ -57,7 +60,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m espnet_lowrank.bin.librispeech_data",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -126,46 +129,39 @@ def _md5_table(path: Optional[str]) -> dict:
     return table
 
 
+@reports_bad_input
 def main(argv: Optional[List[str]] = None) -> int:
     args = get_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stderr,
-        format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s",
-    )
-    try:
-        parts = args.parts or list(ls.default_parts(args.train_set))
-        if args.command == "download":
-            table = _md5_table(args.md5_file)
-            kw = dict(retries=args.retries, timeout=args.timeout, backoff=args.backoff)
-            ls.download_parts(
-                args.root,
-                parts,
-                url_base=args.url_base,
-                md5=table,
-                remove_archives=args.remove_archives,
-                **kw,
-            )
-            if args.lm_text_dir:
-                ls.download_lm_text(args.lm_text_dir, url_base=args.lm_url_base, md5=table, **kw)
-        else:
-            reports = ls.prepare(
-                args.root,
-                args.data_dir,
-                parts=parts,
-                train_set=args.train_set,
-                lm_text_gz=args.lm_text_gz,
-            )
-            skipped = sum(len(r.skipped) for r in reports)
-            print(
-                f"prepared {len(reports)} parts, "
-                f"{sum(r.utterances for r in reports)} utterances, "
-                f"{skipped} non-corpus paths skipped",
-                file=sys.stderr,
-            )
-    except (ls.CorpusError, DownloadError, ExtractError) as e:
-        print(f"librispeech_data {args.command}: error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    setup_logging()
+    parts = args.parts or list(ls.default_parts(args.train_set))
+    if args.command == "download":
+        table = _md5_table(args.md5_file)
+        kw = dict(retries=args.retries, timeout=args.timeout, backoff=args.backoff)
+        ls.download_parts(
+            args.root,
+            parts,
+            url_base=args.url_base,
+            md5=table,
+            remove_archives=args.remove_archives,
+            **kw,
+        )
+        if args.lm_text_dir:
+            ls.download_lm_text(args.lm_text_dir, url_base=args.lm_url_base, md5=table, **kw)
+    else:
+        reports = ls.prepare(
+            args.root,
+            args.data_dir,
+            parts=parts,
+            train_set=args.train_set,
+            lm_text_gz=args.lm_text_gz,
+        )
+        skipped = sum(len(r.skipped) for r in reports)
+        print(
+            f"prepared {len(reports)} parts, "
+            f"{sum(r.utterances for r in reports)} utterances, "
+            f"{skipped} non-corpus paths skipped",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
 from espnet_lowrank.atomic import atomic_write_text
-from espnet_lowrank.bin._cli import run
+from espnet_lowrank.bin._cli import ArgumentParser, run, setup_logging
 from espnet_lowrank.rescoring.combine import parse_grid
 from espnet_lowrank.rescoring.homophones import MODES, cmudict_table, vocab_words
 from espnet_lowrank.rescoring.lm_scorer import LENGTH_UNITS, LMScorer
@@ -71,7 +71,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)
@@ -151,7 +151,7 @@ def attach_grid_values(argv: Sequence[str]) -> List[str]:
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = get_parser().parse_args(attach_grid_values(argv))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    setup_logging()
     if args.command == "lm-data":
         from espnet_lowrank.rescoring.lm_data import write_lm_data
 

@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 import time
 from typing import List, Optional
 
-from espnet_lowrank.bin._cli import EXIT_BAD_INPUT, run
+from espnet_lowrank.bin._cli import (
+    ArgumentParser,
+    reports_bad_input,
+    run,
+    setup_logging,
+)
 from espnet_lowrank.corpora.lrs3 import VIDEO_MODES, prepare_lrs3
 from espnet_lowrank.video.mouth import MouthCropConfig
 
@@ -35,7 +39,7 @@ def _bool(value: str) -> bool:
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m espnet_lowrank.bin.lrs3_data",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -93,32 +97,25 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@reports_bad_input
 def main(argv: Optional[List[str]] = None) -> int:
     args = get_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s lrs3_data: %(message)s")
-    try:
-        crop = MouthCropConfig(args.crop_size, args.out_size, args.fps, args.smooth_window)
-    except ValueError as e:
-        print(f"lrs3_data: error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    setup_logging()
+    crop = MouthCropConfig(args.crop_size, args.out_size, args.fps, args.smooth_window)
     start = time.perf_counter()
-    try:
-        summary = prepare_lrs3(
-            args.lrs3,
-            args.data_dir,
-            args.media_dir,
-            video=args.video,
-            landmarks_dir=args.landmarks_dir,
-            use_pretrain=args.use_pretrain,
-            dev_ratio=args.dev_ratio,
-            dev_speaker_list=args.dev_speakers,
-            crop=crop,
-            nj=args.nj,
-            overwrite=args.overwrite,
-        )
-    except (FileNotFoundError, ValueError) as e:
-        print(f"lrs3_data: error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    summary = prepare_lrs3(
+        args.lrs3,
+        args.data_dir,
+        args.media_dir,
+        video=args.video,
+        landmarks_dir=args.landmarks_dir,
+        use_pretrain=args.use_pretrain,
+        dev_ratio=args.dev_ratio,
+        dev_speaker_list=args.dev_speakers,
+        crop=crop,
+        nj=args.nj,
+        overwrite=args.overwrite,
+    )
     elapsed = time.perf_counter() - start
     for key, reason in summary.skipped[:_SHOWN_SKIPS]:
         logging.warning("skipped %s: %s", key, reason)

@@ -1,9 +1,9 @@
 """Make the audio-visual mini corpus: GRID-style commands, noisy espeak-ng speech, mouth video.
 
-    python -m espnet_lowrank.bin.make_mini_av_corpus --out-dir data \\
-        --wav-dir downloads/wav --video-dir downloads/video --nj 2   # ~1.2 h, 2-3 minutes
-    python -m espnet_lowrank.bin.make_mini_av_corpus --out-dir data \\
-        --wav-dir downloads/wav --video-dir downloads/video --smoke  # seconds, for CI
+    python -m espnet_lowrank.bin.make_mini_av_corpus --out_dir data \\
+        --wav_dir downloads/wav --video_dir downloads/video --nj 2   # ~1.2 h, 2-3 minutes
+    python -m espnet_lowrank.bin.make_mini_av_corpus --out_dir data \\
+        --wav_dir downloads/wav --video_dir downloads/video --smoke  # seconds, for CI
 
 Sentences follow a closed grammar (``command colour preposition letter digit adverb``,
 51 words, see ``espnet_lowrank/corpora/mini_av/grid.py``). Writes Kaldi-style
@@ -14,31 +14,30 @@ Sentences follow a closed grammar (``command colour preposition letter digit adv
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from dataclasses import replace
 from typing import List, Optional
 
-from espnet_lowrank.bin._cli import run
+from espnet_lowrank.bin._cli import ArgumentParser, run, setup_logging
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m espnet_lowrank.bin.make_mini_av_corpus",
+    p = ArgumentParser(prog="python -m espnet_lowrank.bin.make_mini_av_corpus",
                                 description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    p.add_argument("--out-dir", required=True, help="data folder (Kaldi-style dirs)")
-    p.add_argument("--wav-dir", required=True, help="folder for the WAV files")
-    p.add_argument("--video-dir", required=True, help="folder for the .npy mouth videos")
+    p.add_argument("--out_dir", required=True, help="data folder (Kaldi-style dirs)")
+    p.add_argument("--wav_dir", required=True, help="folder for the WAV files")
+    p.add_argument("--video_dir", required=True, help="folder for the .npy mouth videos")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--nj", type=int, default=1, help="parallel processes")
     p.add_argument("--smoke", action="store_true", help="tiny corpus: 24 train, 8 per test set")
-    p.add_argument("--train-utts", type=int, default=None, help="default 1800 (smoke 24)")
-    p.add_argument("--test-sentences", type=int, default=None, help="default 400 (smoke 8)")
-    p.add_argument("--dev-sentences", type=int, default=None, help="default 100 (smoke 8)")
-    p.add_argument("--snr-range", type=float, nargs=2, metavar=("LOW", "HIGH"), default=None,
+    p.add_argument("--train_utts", type=int, default=None, help="default 1800 (smoke 24)")
+    p.add_argument("--test_sentences", type=int, default=None, help="default 400 (smoke 8)")
+    p.add_argument("--dev_sentences", type=int, default=None, help="default 100 (smoke 8)")
+    p.add_argument("--snr_range", type=float, nargs=2, metavar=("LOW", "HIGH"), default=None,
                    help="audio SNR in dB (default -5 5)")  # fmt: skip
-    p.add_argument("--coarticulation-ms", type=float, default=None, help="default 25")
-    p.add_argument("--head-motion-px", type=float, default=None, help="default 2")
+    p.add_argument("--coarticulation_ms", type=float, default=None, help="default 25")
+    p.add_argument("--head_motion_px", type=float, default=None, help="default 2")
     return p
 
 
@@ -46,8 +45,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     from espnet_lowrank.corpora.mini_av.corpus import AVCorpusConfig, build_av_corpus
 
     args = get_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(name)s %(levelname)s: %(message)s")  # fmt: skip
+    setup_logging()
     if args.nj < 1:
         raise SystemExit(f"--nj must be >= 1, got {args.nj}")
     cfg = AVCorpusConfig.smoke(args.seed) if args.smoke else AVCorpusConfig(seed=args.seed)

@@ -2,7 +2,7 @@
 
 Example::
 
-    python -m espnet_lowrank.bin.make_results --exp-dir exp --out RESULTS.md
+    python -m espnet_lowrank.bin.make_results --exp_dir exp --out RESULTS.md
 
 Reads ``exp/<asr_tag>/decode_*/<test_set>/score_{wer,cer,ter}/result.txt`` and the
 optional ``exp/<asr_tag>/model_info.json`` (see ``espnet_lowrank.scoring.model_info``),
@@ -13,7 +13,7 @@ verdicts, a plot of WER against parameters), reading ``--kept_dir`` (the recipe'
 ``results/``) for experiments no longer in ``exp/``, and with ``--readme README.md`` also
 writes that section between the README's ablation markers::
 
-    python -m espnet_lowrank.bin.make_results --exp-dir exp --out RESULTS.md \
+    python -m espnet_lowrank.bin.make_results --exp_dir exp --out RESULTS.md \
         --ablations conf/ablations.yaml --readme ../../../README.md
 """
 
@@ -26,17 +26,17 @@ from pathlib import Path
 from typing import List, Optional
 
 from espnet_lowrank.atomic import atomic_write_text
-from espnet_lowrank.bin._cli import EXIT_BAD_INPUT, run
+from espnet_lowrank.bin._cli import ArgumentParser, reports_bad_input, run
 from espnet_lowrank.scoring import ablations, lm_study
 from espnet_lowrank.scoring.results_md import collect, environment, render_results
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="python -m espnet_lowrank.bin.make_results",
         description="Render RESULTS.md (ESPnet format) from sclite result.txt files.",
     )
-    p.add_argument("--exp-dir", default="exp", help="folder holding exp/<asr_tag>/")
+    p.add_argument("--exp_dir", default="exp", help="folder holding exp/<asr_tag>/")
     p.add_argument("--out", default="RESULTS.md", help="output Markdown file ('-': stdout)")
     p.add_argument("--ablations", default=None, help="ablation grid YAML: add its section")
     p.add_argument(
@@ -76,25 +76,22 @@ def _ablation_section(args: argparse.Namespace, out_dir: Path) -> str:
     return "\n".join(lines)
 
 
+@reports_bad_input
 def main(argv: Optional[List[str]] = None) -> int:
     args = get_parser().parse_args(argv)
-    try:
-        models = collect(args.exp_dir)
-        text = render_results(
-            models,
-            environment(Path(args.exp_dir)),
-            "python -m espnet_lowrank.bin.make_results",
-            None if args.out == "-" else Path(args.out).resolve().parent,
-        )
-        study = lm_study.render(args.exp_dir)
-        if study:
-            text += "\n" + "\n".join(study)
-        if args.ablations:
-            out_dir = Path.cwd() if args.out == "-" else Path(args.out).resolve().parent
-            text += "\n" + _ablation_section(args, out_dir)
-    except (FileNotFoundError, ValueError) as e:
-        print(f"make_results: error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    models = collect(args.exp_dir)
+    text = render_results(
+        models,
+        environment(Path(args.exp_dir)),
+        "python -m espnet_lowrank.bin.make_results",
+        None if args.out == "-" else Path(args.out).resolve().parent,
+    )
+    study = lm_study.render(args.exp_dir)
+    if study:
+        text += "\n" + "\n".join(study)
+    if args.ablations:
+        out_dir = Path.cwd() if args.out == "-" else Path(args.out).resolve().parent
+        text += "\n" + _ablation_section(args, out_dir)
     if args.out == "-":
         sys.stdout.write(text)
     else:

@@ -2,9 +2,9 @@
 
 Examples (the driver runs them after training and after decoding each set)::
 
-    python -m espnet_lowrank.bin.model_info train --exp-dir exp/asr_X --plot exp/asr_X/ranks.png
-    python -m espnet_lowrank.bin.model_info decode --exp-dir exp/asr_X --set test \\
-        --wall-seconds 182 --jobs 2 --utt2num-samples dump/raw/test/utt2num_samples
+    python -m espnet_lowrank.bin.model_info train --exp_dir exp/asr_X --plot exp/asr_X/ranks.png
+    python -m espnet_lowrank.bin.model_info decode --exp_dir exp/asr_X --set test \\
+        --wall_seconds 182 --jobs 2 --utt2num_samples dump/raw/test/utt2num_samples
 
 ``train`` reads ``<exp-dir>/config.yaml`` (the config ESPnet saved, with the inlined
 rank maps) and ``<exp-dir>/train.log``: parameters per part, mean training seconds
@@ -16,29 +16,28 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 from pathlib import Path
 from typing import List, Optional
 
-from espnet_lowrank.bin._cli import EXIT_BAD_INPUT, run
+from espnet_lowrank.bin._cli import ArgumentParser, reports_bad_input, run
 from espnet_lowrank.recipe import measure
 from espnet_lowrank.scoring.model_info import read_model_info, update_model_info
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m espnet_lowrank.bin.model_info", description=__doc__)
+    p = ArgumentParser(prog="python -m espnet_lowrank.bin.model_info", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="parameters, epoch time, ranks (after training)")
-    t.add_argument("--exp-dir", required=True, type=Path)
+    t.add_argument("--exp_dir", required=True, type=Path)
     t.add_argument("--config", type=Path, help="default: <exp-dir>/config.yaml")
-    t.add_argument("--train-log", type=Path, help="default: <exp-dir>/train.log")
+    t.add_argument("--train_log", type=Path, help="default: <exp-dir>/train.log")
     t.add_argument("--plot", type=Path, help="write a PNG of the ranks (low-rank models)")
     d = sub.add_parser("decode", help="real-time factor of one decoded set")
-    d.add_argument("--exp-dir", required=True, type=Path)
+    d.add_argument("--exp_dir", required=True, type=Path)
     d.add_argument("--set", required=True, dest="set_name")
-    d.add_argument("--wall-seconds", required=True, type=float)
+    d.add_argument("--wall_seconds", required=True, type=float)
     d.add_argument("--jobs", required=True, type=int)
-    d.add_argument("--utt2num-samples", required=True, type=Path)
+    d.add_argument("--utt2num_samples", required=True, type=Path)
     d.add_argument("--fs", type=int, default=16000)
     return p
 
@@ -73,13 +72,10 @@ def _decode(args: argparse.Namespace) -> str:
     return f"{args.exp_dir}: RTF {rtf:.4f} on {args.set_name} ({audio:.0f} s of audio)"
 
 
+@reports_bad_input
 def main(argv: Optional[List[str]] = None) -> int:
     args = get_parser().parse_args(argv)
-    try:
-        message = _train(args) if args.command == "train" else _decode(args)
-    except (FileNotFoundError, ValueError) as e:
-        print(f"model_info: error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    message = _train(args) if args.command == "train" else _decode(args)
     print(message)
     return 0
 

@@ -15,15 +15,14 @@ perturbed N-best as ``DIR/<mode>_seed<k>/{n}best_recog/``.
 from __future__ import annotations
 
 import argparse
-import logging
 from pathlib import Path
 from typing import List, Optional, Sequence
 
 import yaml
 
-from espnet_lowrank.bin._cli import run
-from espnet_lowrank.bin.rescore import add_lm_arguments, resolve_weights
-from espnet_lowrank.corpora.kaldi_dir import read_table
+from espnet_lowrank.bin._cli import ArgumentParser, run, setup_logging
+from espnet_lowrank.bin.rescore import add_lm_arguments, weights_from_args
+from espnet_lowrank.kaldi_dir import read_table
 from espnet_lowrank.rescoring.homophones import MODES, cmudict_table, vocab_words
 from espnet_lowrank.rescoring.lm_scorer import LMScorer
 from espnet_lowrank.rescoring.nbest import read_nbest
@@ -40,7 +39,7 @@ def read_vocab(paths: Optional[Sequence[str]], scorer: LMScorer) -> Optional[Lis
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_lm_arguments(parser)
@@ -59,11 +58,11 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> dict:
     args = get_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    setup_logging()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     scorer = LMScorer.from_files(args.lm_train_config, args.lm_file, args.device, args.batch_size)
-    lw, lb, _ = resolve_weights(args, scorer, out.parent)
+    lw, lb, _ = weights_from_args(args, scorer, out.parent)
     refs = read_table(args.ref)
     nbest = read_nbest(args.nbest_dir, args.nbest)
     table = cmudict_table(read_vocab(args.vocab, scorer), args.ignore_stress)

@@ -4,19 +4,19 @@ Examples::
 
     # per-layer table + JSON + plots of a trained (full-rank or low-rank) model
     python -m espnet_lowrank.bin.rank_analysis exp/asr_dense/valid.acc.ave.pth \\
-        --config exp/asr_dense/config.yaml --out-dir exp/asr_dense/rank_analysis
+        --config exp/asr_dense/config.yaml --out_dir exp/asr_dense/rank_analysis
 
     # ... and a rank map whose factorizable layers keep 50% of the dense parameters,
     # shaped by the 95%-energy ranks
     python -m espnet_lowrank.bin.rank_analysis exp/asr_dense/valid.acc.ave.pth \\
-        --config exp/asr_dense/config.yaml --out-dir exp/asr_dense/rank_analysis \\
-        --suggest energy95 --param-ratio 0.5 --round-to 8
+        --config exp/asr_dense/config.yaml --out_dir exp/asr_dense/rank_analysis \\
+        --suggest energy95 --param_ratio 0.5 --round_to 8
 
     # rank emergence over the saved epochs exp/asr_dense/<N>epoch.pth
     python -m espnet_lowrank.bin.rank_analysis --checkpoints exp/asr_dense \\
-        --out-dir exp/asr_dense/rank_emergence
+        --out_dir exp/asr_dense/rank_emergence
 
-Writes into --out-dir: rank_analysis.txt, rank_analysis.json,
+Writes into --out_dir: rank_analysis.txt, rank_analysis.json,
 rank_by_depth_<measure>.png, spectra_<part>.png, and with --suggest
 suggested_rank_map.yaml; with --checkpoints rank_emergence.json and
 rank_emergence_<measure>.png. Exits with status 2 and a message on bad input.
@@ -34,13 +34,13 @@ from typing import List, Optional
 
 from espnet_lowrank.analysis.measures import DEFAULT_MEASURES
 from espnet_lowrank.atomic import atomic_dir
-from espnet_lowrank.bin._cli import run
+from espnet_lowrank.bin._cli import ArgumentParser, run, setup_logging
 
 logger = logging.getLogger("espnet_lowrank.bin.rank_analysis")
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m espnet_lowrank.bin.rank_analysis",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -56,7 +56,7 @@ def get_parser() -> argparse.ArgumentParser:
         default=",".join(DEFAULT_MEASURES),
         help="comma-separated measures: stable, entropy, energy<P> (default: %(default)s)",
     )
-    parser.add_argument("--out-dir", required=True, help="where the outputs are written")
+    parser.add_argument("--out_dir", required=True, help="where the outputs are written")
     parser.add_argument(
         "--checkpoints",
         metavar="DIR",
@@ -70,7 +70,7 @@ def get_parser() -> argparse.ArgumentParser:
     )
     budget = sug.add_mutually_exclusive_group()
     budget.add_argument(
-        "--param-ratio",
+        "--param_ratio",
         type=float,
         help="budget in (0, 1]: low-rank / dense parameters of the factorizable layers",
     )
@@ -79,18 +79,18 @@ def get_parser() -> argparse.ArgumentParser:
         type=float,
         help="threshold in (0, 1]: ranks keeping this spectral energy (= --suggest energy<P>)",
     )
-    sug.add_argument("--round-to", type=int, default=1, help="ranks are multiples of this")
+    sug.add_argument("--round_to", type=int, default=1, help="ranks are multiples of this")
     sug.add_argument(
-        "--r2-min", type=float, default=0.8, help="a depth fit with R^2 >= this is linear"
+        "--r2_min", type=float, default=0.8, help="a depth fit with R^2 >= this is linear"
     )
     sug.add_argument(
-        "--rms-tol",
+        "--rms_tol",
         type=float,
         default=0.02,
         help="... as is one with an RMS residual <= this (ratio units)",
     )
     sug.add_argument(
-        "--dense-groups",
+        "--dense_groups",
         default="",
         help="comma-separated groups or aliases kept dense (e.g. output_layer,decoder.attention)",
     )
@@ -128,15 +128,15 @@ def _check_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> No
     except ValueError as e:
         parser.error(str(e))
     if args.param_ratio is not None and args.suggest is None:
-        parser.error("--param-ratio needs --suggest MEASURE")
+        parser.error("--param_ratio needs --suggest MEASURE")
     if args.param_ratio is not None and not 0.0 < args.param_ratio <= 1.0:
-        parser.error(f"--param-ratio must be in (0, 1], got {args.param_ratio:g}")
+        parser.error(f"--param_ratio must be in (0, 1], got {args.param_ratio:g}")
     if args.suggest is not None and args.checkpoints is not None:
         parser.error("--suggest works on one MODEL, not with --checkpoints")
     if args.init is None:
         args.init = "spectral" if args.task == "lm" else "svd"
     if args.round_to < 1:
-        parser.error(f"--round-to must be >= 1, got {args.round_to}")
+        parser.error(f"--round_to must be >= 1, got {args.round_to}")
 
 
 def _analyse_one(args: argparse.Namespace, out: Path, command: str) -> List[Path]:
@@ -231,7 +231,7 @@ def main(cmd: Optional[List[str]] = None) -> List[Path]:
     argv = sys.argv[1:] if cmd is None else list(cmd)
     args = parser.parse_args(argv)
     _check_args(args, parser)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    setup_logging()
     command = "python -m espnet_lowrank.bin.rank_analysis " + shlex.join(argv)
     from espnet_lowrank.rank_map import RankMapError
 

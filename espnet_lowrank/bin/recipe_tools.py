@@ -3,16 +3,16 @@
 Examples::
 
     python -m espnet_lowrank.bin.recipe_tools format-data data/train dump/raw/train \\
-        --fs 16000 --min-sec 0.1 --max-sec 20 --drop-empty-text
+        --fs 16000 --min_sec 0.1 --max_sec 20 --drop_empty_text
     python -m espnet_lowrank.bin.recipe_tools speed-perturb data/train data/train_sp \\
         --factors "0.9 1.0 1.1"
-    python -m espnet_lowrank.bin.recipe_tools token-list --token-type bpe --nbpe 30 \\
-        --text dump/raw/train/text --out-dir data/token_list/bpe_unigram30
+    python -m espnet_lowrank.bin.recipe_tools token-list --token_type bpe --nbpe 30 \\
+        --text dump/raw/train/text --out_dir data/token_list/bpe_unigram30
     python -m espnet_lowrank.bin.recipe_tools split dump/raw/train/wav.scp LOGDIR 4
     python -m espnet_lowrank.bin.recipe_tools text-shape STATS/train/text_shape TOKENS OUT
     python -m espnet_lowrank.bin.recipe_tools checkpoint-epoch exp/asr_x/checkpoint.pth
     python -m espnet_lowrank.bin.recipe_tools merge-decode --keys dump/raw/test/wav.scp \\
-        --out-dir DECODE/test DECODE/test/logdir/output.{1,2}
+        --out_dir DECODE/test DECODE/test/logdir/output.{1,2}
     python -m espnet_lowrank.bin.recipe_tools keep-results --exp_dir exp --out_dir results
     python -m espnet_lowrank.bin.recipe_tools ablation-jobs --grid conf/ablations.yaml \
         --seeds 0 1 2 --ablation_seeds 0 1 --lane 0/2
@@ -29,11 +29,11 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from espnet_lowrank.bin._cli import EXIT_BAD_INPUT, run
+from espnet_lowrank.bin._cli import ArgumentParser, reports_bad_input, run
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="python -m espnet_lowrank.bin.recipe_tools",
         description="Data, token-list, split and merge steps of the asr.sh stage driver.",
     )
@@ -43,9 +43,9 @@ def get_parser() -> argparse.ArgumentParser:
     f.add_argument("src", help="Kaldi data dir (wav.scp, text, utt2spk)")
     f.add_argument("dst", help="output dir, e.g. dump/raw/train")
     f.add_argument("--fs", type=int, default=16000, help="target sampling rate (Hz)")
-    f.add_argument("--min-sec", type=float, default=None, help="drop shorter utterances")
-    f.add_argument("--max-sec", type=float, default=None, help="drop longer utterances")
-    f.add_argument("--drop-empty-text", action="store_true")
+    f.add_argument("--min_sec", type=float, default=None, help="drop shorter utterances")
+    f.add_argument("--max_sec", type=float, default=None, help="drop longer utterances")
+    f.add_argument("--drop_empty_text", action="store_true")
 
     sp = sub.add_parser(
         "speed-perturb",
@@ -58,14 +58,14 @@ def get_parser() -> argparse.ArgumentParser:
     sp.add_argument("dst", nargs="?", help="output data dir, e.g. data/train_sp")
     sp.add_argument("--factors", required=True, help='speed factors, e.g. "0.9 1.0 1.1"')
     sp.add_argument("--keys", help="table whose first column lists the utterances of this job")
-    sp.add_argument("--audio-format", default="flac", choices=("flac", "wav"))
+    sp.add_argument("--audio_format", default="flac", choices=("flac", "wav"))
     sp.add_argument("--check", action="store_true", help="only validate --factors (and SRC)")
-    sp.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sp.add_argument("--no_progress", action="store_true", help="no progress bar")
 
     t = sub.add_parser("token-list", help="stage 3: tokens.txt (+ bpe.model)")
-    t.add_argument("--token-type", choices=("bpe", "char", "word"), required=True)
+    t.add_argument("--token_type", choices=("bpe", "char", "word"), required=True)
     t.add_argument("--text", required=True, help="Kaldi text table to learn tokens from")
-    t.add_argument("--out-dir", required=True, help="writes tokens.txt (and bpe.model)")
+    t.add_argument("--out_dir", required=True, help="writes tokens.txt (and bpe.model)")
     t.add_argument("--nbpe", type=int, default=None, help="SentencePiece vocabulary size")
     t.add_argument("--bpemode", default="unigram", choices=("unigram", "bpe", "char", "word"))
 
@@ -85,7 +85,7 @@ def get_parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("merge-decode", help="stage 9: merge {n}best_recog of split jobs")
     m.add_argument("job_dirs", nargs="+")
-    m.add_argument("--out-dir", required=True)
+    m.add_argument("--out_dir", required=True)
     m.add_argument("--keys", required=True, help="table whose keys were decoded")
 
     k = sub.add_parser(
@@ -161,7 +161,7 @@ def _run(args: argparse.Namespace) -> str:
         bpemodel = None
         if args.token_type == "bpe":
             if args.nbpe is None:
-                raise ValueError("--token-type bpe needs --nbpe")
+                raise ValueError("--token_type bpe needs --nbpe")
             bpemodel = train_bpe(texts, out / "bpe", args.nbpe, args.bpemode)
         tokens = build_token_list(texts, args.token_type, out / "tokens.txt", bpemodel)
         return f"wrote {out / 'tokens.txt'} ({len(tokens)} tokens)"
@@ -230,13 +230,10 @@ def _speed_perturb(args: argparse.Namespace) -> str:
     return report.summary(args.src, args.dst)
 
 
+@reports_bad_input
 def main(argv: Optional[List[str]] = None) -> int:
     args = get_parser().parse_args(argv)
-    try:
-        message = _run(args)
-    except (FileNotFoundError, ValueError) as e:
-        print(f"recipe_tools {args.command}: error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    message = _run(args)
     if message:
         print(message, file=sys.stderr)
     return 0

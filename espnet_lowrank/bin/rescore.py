@@ -22,12 +22,11 @@ import logging
 from pathlib import Path
 from typing import Optional, Tuple
 
-from espnet_lowrank.bin._cli import run
-from espnet_lowrank.corpora.kaldi_dir import read_table
-from espnet_lowrank.rescoring.combine import grid_search, load_weights, parse_grid, save_weights
+from espnet_lowrank.bin._cli import ArgumentParser, run, setup_logging
+from espnet_lowrank.kaldi_dir import read_table
 from espnet_lowrank.rescoring.lm_scorer import LENGTH_UNITS, LMScorer, score_nbest
 from espnet_lowrank.rescoring.nbest import read_nbest
-from espnet_lowrank.rescoring.pipeline import write_rescored
+from espnet_lowrank.rescoring.pipeline import WeightSourceError, resolve_weights, write_rescored
 
 
 def add_lm_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,52 +51,31 @@ def add_lm_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu")
 
 
-def resolve_weights(args, scorer: LMScorer, out_dir: Path) -> Tuple[float, float, Optional[float]]:
-    """Weights from dev tuning, ``--weights`` or the fixed flags (exactly one source)."""
-    tuned = args.dev_nbest_dir is not None or args.dev_ref is not None
-    fixed = args.lm_weight is not None or args.length_bonus is not None
-    sources = [
-        n
-        for n, on in (
-            ("dev tuning", tuned),
-            ("--weights", args.weights),
-            ("--lm_weight/--length_bonus", fixed),
+def weights_from_args(
+    args: argparse.Namespace, scorer: LMScorer, out_dir: Path
+) -> Tuple[float, float, Optional[float]]:
+    """:func:`~espnet_lowrank.rescoring.pipeline.resolve_weights` with the options of
+    :func:`add_lm_arguments`; a bad combination of them exits with its message."""
+    try:
+        return resolve_weights(
+            scorer,
+            out_dir,
+            dev_nbest_dir=args.dev_nbest_dir,
+            dev_ref=args.dev_ref,
+            weights=args.weights,
+            lm_weight=args.lm_weight,
+            length_bonus=args.length_bonus,
+            nbest=args.nbest,
+            length_unit=args.length_unit,
+            lm_weight_grid=args.lm_weight_grid,
+            length_bonus_grid=args.length_bonus_grid,
         )
-        if on
-    ]
-    if len(sources) != 1:
-        raise SystemExit(
-            "give exactly one weight source (dev tuning, --weights, or fixed); "
-            f"got {sources or 'none'}"
-        )
-    if tuned:
-        if args.dev_nbest_dir is None or args.dev_ref is None:
-            raise SystemExit("dev tuning needs both --dev_nbest_dir and --dev_ref")
-        dev = score_nbest(read_nbest(args.dev_nbest_dir, args.nbest), scorer, args.length_unit)
-        res = grid_search(
-            dev,
-            read_table(args.dev_ref),
-            parse_grid(args.lm_weight_grid),
-            parse_grid(args.length_bonus_grid),
-        )
-        save_weights(
-            out_dir / "rescore_weights.yaml", res.lm_weight, res.length_bonus, dev_wer=res.wer
-        )
-        logging.info(
-            f"tuned on dev: lm_weight={res.lm_weight} "
-            f"length_bonus={res.length_bonus} WER={res.wer:.4f}"
-        )
-        return res.lm_weight, res.length_bonus, res.wer
-    if args.weights:
-        lw, lb = load_weights(args.weights)
-        return lw, lb, None
-    if args.lm_weight is None or args.length_bonus is None:
-        raise SystemExit("fixed weights need both --lm_weight and --length_bonus")
-    return args.lm_weight, args.length_bonus, None
+    except WeightSourceError as e:  # a bad combination of options: a usage error
+        raise SystemExit(str(e)) from None
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_lm_arguments(parser)
@@ -108,11 +86,11 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> dict:
     args = get_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    setup_logging()
     out_dir = Path(args.out_dir)
     scorer = LMScorer.from_files(args.lm_train_config, args.lm_file, args.device, args.batch_size)
     out_dir.mkdir(parents=True, exist_ok=True)
-    lw, lb, dev_wer = resolve_weights(args, scorer, out_dir)
+    lw, lb, dev_wer = weights_from_args(args, scorer, out_dir)
     nbest = read_nbest(args.nbest_dir, args.nbest)
     scored = score_nbest(nbest, scorer, args.length_unit)
     extra = dict(length_unit=args.length_unit)

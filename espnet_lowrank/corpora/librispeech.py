@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from espnet_lowrank.corpora.kaldi_dir import Utterance, read_table, write_data_dir
 from espnet_lowrank.download import download, extract_tar, extraction_markers
+from espnet_lowrank.kaldi_dir import Utterance, read_table, write_data_dir
 
 logger = logging.getLogger(__name__)
 

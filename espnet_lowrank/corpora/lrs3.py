@@ -35,7 +35,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from espnet_lowrank.corpora.kaldi_dir import Utterance, write_data_dir
+from espnet_lowrank.kaldi_dir import Utterance, write_data_dir
 from espnet_lowrank.video.array_io import load_video_array, save_video_array
 from espnet_lowrank.video.audio import extract_audio, wav_duration
 from espnet_lowrank.video.errors import MediaError

@@ -15,9 +15,9 @@ packed files by exactly their path in the folder.
 - config strings that name a packed file by another spelling (absolute path, or a
   path the member's path ends with) are rewritten to the member's folder path;
 - the files inference needs (``token_list`` when a path, ``bpemodel`` for BPE,
-  ``normalize_conf.stats_file`` for ``global_mvn``, an ``encoder_conf.rank_map`` /
-  ``decoder_conf.rank_map`` given as a YAML path) must be in the zip: otherwise an
-  error names the key, its value and the ``--option`` to add when packing.
+  ``normalize_conf.stats_file`` for ``global_mvn``, the ``rank_map`` of any low-rank
+  part of the catalogue given as a file) must be in the zip: otherwise an error
+  names the key, its value and the ``--option`` to add when packing.
 """
 
 from __future__ import annotations
@@ -26,11 +26,16 @@ import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import yaml
 
+from espnet_lowrank import catalogue
+from espnet_lowrank.checkpoint import load_state_dict_file
 from espnet_lowrank.errors import InputError
+from espnet_lowrank.hub.load import load_speech2text
+from espnet_lowrank.hub.model_card import parameter_report, render_card
+from espnet_lowrank.rank_map import preset_names
 from espnet_lowrank.strict_yaml import loads_yaml
 
 RECIPE_TOPS = ("exp", "data", "dump")
@@ -118,6 +123,16 @@ class _Rewriter:
         return obj
 
 
+def names_rank_map_file(value: Any) -> bool:
+    """Whether a ``rank_map`` value is read from a file, by the rule of
+    :func:`espnet_lowrank.rank_map.load_rank_map`: a ``.yaml``/``.yml`` name is a file;
+    another string is a preset if a preset has that name, else a file (which must
+    exist where the config is loaded, so it must be packed)."""
+    if not isinstance(value, str):
+        return False
+    return value.endswith((".yaml", ".yml")) or value not in preset_names()
+
+
 def _required_files(config: Mapping[str, Any]) -> List[tuple]:
     """(key, value) of config entries that inference reads from disk."""
     out = []
@@ -125,10 +140,10 @@ def _required_files(config: Mapping[str, Any]) -> List[tuple]:
         out.append(("token_list", config["token_list"]))
     if config.get("token_type") == "bpe" and config.get("bpemodel"):
         out.append(("bpemodel", config["bpemodel"]))
-    for part in ("encoder", "decoder"):
-        rank_map = (config.get(f"{part}_conf") or {}).get("rank_map")
-        if isinstance(rank_map, str) and ("/" in rank_map or rank_map.endswith((".yaml", ".yml"))):
-            out.append((f"{part}_conf.rank_map", rank_map))
+    for entry in catalogue.rank_map_options():
+        rank_map = entry.conf(config).get("rank_map")
+        if names_rank_map_file(rank_map):
+            out.append((f"{entry.conf_key}.rank_map", rank_map))
     normalize_conf = config.get("normalize_conf") or {}
     if config.get("normalize") == "global_mvn" and "stats_file" in normalize_conf:
         out.append(("normalize_conf.stats_file", normalize_conf["stats_file"]))
@@ -211,3 +226,48 @@ def make_hub_folder(
     if readme is not None:
         (out / "README.md").write_text(readme, encoding="utf-8")
     return HubFolder(out, new_meta, configs)
+
+
+def build_model_folder(
+    packed_zip: Path | str,
+    out_dir: Path | str,
+    repo_id: str,
+    *,
+    results_md: Optional[Path | str] = None,
+    license_name: str = "cc-by-4.0",
+    language: Optional[str] = None,
+    datasets: Sequence[str] = (),
+    load_check: bool = True,
+) -> HubFolder:
+    """Unpack ``packed_zip`` into ``out_dir`` (:func:`make_hub_folder`), write its model
+    card ``README.md`` for ``repo_id`` (quoting ``results_md`` when given) and, with
+    ``load_check``, load the folder back as espnet_model_zoo would and check the
+    weights against the model it builds."""
+    results = None
+    if results_md is not None:
+        results = Path(results_md).read_text(encoding="utf-8")
+    folder = make_hub_folder(packed_zip, out_dir)
+    if "asr_train_config" not in folder.configs or "asr_model_file" not in folder.meta["files"]:
+        raise ValueError(
+            f"{packed_zip}: meta.yaml needs asr_train_config and asr_model_file "
+            "(pack with `python -m espnet2.bin.pack asr`)"
+        )
+    model_file = folder.file("asr_model_file")
+    state = load_state_dict_file(model_file, f"{packed_zip}: asr_model_file")
+    parameter_names = None
+    if load_check:
+        model = load_speech2text(folder.path, device="cpu").asr_model
+        parameter_names = {n for n, _ in model.named_parameters()}
+    card = render_card(
+        repo_id=repo_id,
+        asr_config=folder.configs["asr_train_config"],
+        config_path=folder.meta["yaml_files"]["asr_train_config"],
+        report=parameter_report(state, parameter_names),
+        results=results,
+        asr_tag=model_file.parent.name,
+        license_name=license_name,
+        language=language,
+        datasets=list(datasets),
+    )
+    (folder.path / "README.md").write_text(card, encoding="utf-8")
+    return folder

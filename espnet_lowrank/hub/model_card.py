@@ -13,6 +13,8 @@ from typing import Any, Collection, Dict, List, Mapping, Optional, Sequence
 
 import yaml
 
+from espnet_lowrank import catalogue
+
 
 @dataclass(frozen=True)
 class FactorRow:
@@ -114,18 +116,20 @@ def render_parameters(report: ParameterReport) -> List[str]:
 
 
 def render_rank_maps(config: Mapping[str, Any]) -> List[str]:
-    """The ``rank_map`` sections of the encoder/decoder configs, as YAML blocks."""
+    """The ``rank_map`` of every low-rank part (catalogue) in the config, as YAML blocks."""
     lines: List[str] = []
-    for part in ("encoder", "decoder"):
-        rank_map = (config.get(f"{part}_conf") or {}).get("rank_map")
+    for entry in catalogue.rank_map_options():
+        rank_map = entry.conf(config).get("rank_map")
         if rank_map is None:
             continue
+        key = f"{entry.conf_key}.rank_map"
+        cls = config.get(entry.part if entry.registered else "model")
         if isinstance(rank_map, str):
-            lines += [f"`{part}_conf.rank_map` ({config.get(part)}): `{rank_map}`", ""]
+            lines += [f"`{key}` ({cls}): `{rank_map}`", ""]
             continue
         text = yaml.safe_dump(rank_map, sort_keys=False).rstrip()
         lines += [
-            f"`{part}_conf.rank_map` ({config.get(part)}):",
+            f"`{key}` ({cls}):",
             "",
             "```yaml",
             text,

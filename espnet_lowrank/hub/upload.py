@@ -21,7 +21,7 @@ TOKEN_ENV = "HF_TOKEN"
 def check_repo_id(repo_id: str) -> None:
     """Raise unless ``repo_id`` has the ``user/name`` form of a Hub model repo."""
     if repo_id.count("/") != 1 or not all(repo_id.split("/")) or " " in repo_id:
-        raise ValueError(f"--hf-repo must look like user/name, got {repo_id!r}")
+        raise ValueError(f"--hf_repo must look like user/name, got {repo_id!r}")
 
 
 def upload_folder(
@@ -38,7 +38,7 @@ def upload_folder(
     if not token:
         raise ExternalError(
             f"{TOKEN_ENV} is not set: export a Hugging Face write token as "
-            f"{TOKEN_ENV}, or use --dry-run DIR to only write the folder"
+            f"{TOKEN_ENV}, or use --dry_run DIR to only write the folder"
         )
     check_repo_id(repo_id)
     huggingface_hub = require("huggingface_hub", "uploading to the Hugging Face Hub")
@@ -60,7 +60,7 @@ def upload_folder(
         hint = (
             f"check that {TOKEN_ENV} is a valid write token with access to {repo_id}"
             if status in (401, 403)
-            else "check the repo id and your connection, or use --dry-run DIR"
+            else "check the repo id and your connection, or use --dry_run DIR"
         )
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise ExternalError(

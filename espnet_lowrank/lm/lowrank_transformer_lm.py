@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from espnet2.lm.transformer_lm import TransformerLM
 
+from espnet_lowrank.catalogue import DEFAULT_RANK_MAP
 from espnet_lowrank.mixin import LowRankPartMixin, signature_with
 from espnet_lowrank.rank_map import RankMapLike, RankSchema
 
@@ -46,8 +47,8 @@ class LowRankTransformerLM(LowRankPartMixin, TransformerLM):
 
     RANK_SCHEMA = LM_SCHEMA
 
-    def __init__(self, *args, rank_map: RankMapLike = "lr_sms", **kwargs) -> None:
+    def __init__(self, *args, rank_map: RankMapLike = DEFAULT_RANK_MAP, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._apply_rank_map(rank_map, num_blocks=len(self.encoder.encoders))
 
-    __init__.__signature__ = signature_with(TransformerLM.__init__, rank_map="lr_sms")
+    __init__.__signature__ = signature_with(TransformerLM.__init__, rank_map=DEFAULT_RANK_MAP)

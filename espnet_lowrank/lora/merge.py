@@ -8,13 +8,19 @@ dict has exactly the base LM's keys, so it loads into ``LMTask`` / ESPnet's
 from __future__ import annotations
 
 import copy
+import logging
+from pathlib import Path
 
 import torch
+import yaml
 
 from espnet_lowrank.extras import require
+from espnet_lowrank.strict_yaml import load_yaml_mapping
 
 require("peft", "LoRA adapters")
 from peft.tuners.lora.layer import LoraLayer  # noqa: E402
+
+logger = logging.getLogger(__name__)
 
 
 @torch.no_grad()
@@ -48,3 +54,27 @@ def merge_lora(lm: torch.nn.Module) -> torch.nn.Module:
     for p in out.parameters():
         p.requires_grad_(False)
     return out.eval()
+
+
+def merge_lm_files(lm_train_config: str, lm_file: str, out_dir: str) -> Path:
+    """Load a trained LoRA LM (its ``config.yaml`` and weights), merge the adapter into
+    the base LM and write ``<out_dir>/config.yaml`` (the base LM's, with the token list
+    inlined) and ``<out_dir>/model.pth``: a plain ESPnet LM."""
+    from espnet2.lm.espnet_model import ESPnetLanguageModel
+
+    from espnet_lowrank.rescoring.lm_scorer import load_lm
+
+    model, args = load_lm(lm_train_config, lm_file)
+    if not hasattr(model, "lora"):
+        raise ValueError(f"{lm_train_config} is not a LoRA LM config (no lora_conf)")
+    merged = ESPnetLanguageModel(
+        lm=merge_lora(model.lm), vocab_size=model.sos + 1, ignore_id=model.ignore_id
+    )
+    base_cfg = load_yaml_mapping(args.base_lm_config, "base LM config")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    base_cfg["token_list"] = list(args.token_list)
+    (out / "config.yaml").write_text(yaml.safe_dump(base_cfg, sort_keys=False), encoding="utf-8")
+    torch.save(merged.state_dict(), out / "model.pth")
+    logger.info("merged LM written to %s", out)
+    return out

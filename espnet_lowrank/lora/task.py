@@ -25,15 +25,15 @@ import sys
 from pathlib import Path
 from typing import List
 
-from espnet2.tasks.lm import LMTask
 from espnet2.utils.nested_dict_action import NestedDictAction
 from espnet2.utils.types import str2bool, str_or_none
 
-from espnet_lowrank.checkpoint import WeightsMismatchError, load_state_dict_file
+from espnet_lowrank.checkpoint import WeightsMismatchError
 from espnet_lowrank.lora.config import LoRAConf
 from espnet_lowrank.lora.model import LoRALanguageModel
 from espnet_lowrank.lora.trainer import LoRATrainer
 from espnet_lowrank.strict_yaml import load_yaml_mapping
+from espnet_lowrank.tasks.build import model_from_config
 from espnet_lowrank.tasks.lm import LowRankLMTask
 
 
@@ -57,17 +57,17 @@ def load_base_lm(config_file: str, model_file: str, device: str = "cpu"):
         raise FileNotFoundError(f"--base_lm_config {config_file} does not exist")
     if not Path(model_file).is_file():
         raise FileNotFoundError(f"--base_lm_file {model_file} does not exist")
-    base_args = argparse.Namespace(**load_yaml_mapping(cfg_path, "--base_lm_config"))
-    if getattr(base_args, "lora_conf", None) is not None:
+    cfg = load_yaml_mapping(cfg_path, "--base_lm_config")
+    if cfg.get("lora_conf") is not None:
         raise ValueError(
             f"--base_lm_config {config_file} is itself a LoRA LM; merge it first "
             "(python -m espnet_lowrank.bin.lora_merge) and adapt the merged LM"
         )
-    base = LMTask.build_model(base_args)
-    state = load_state_dict_file(model_file, "--base_lm_file", weights_only=False)
     try:
-        base.load_state_dict(state, strict=True)
-    except RuntimeError as e:
+        base, base_args = model_from_config(
+            cfg, "lm", model_file, device=device, model_what="--base_lm_file"
+        )
+    except WeightsMismatchError as e:
         raise WeightsMismatchError(
             f"--base_lm_file {model_file} does not fit {config_file}: {e}"
         ) from None

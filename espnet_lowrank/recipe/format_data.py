@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from espnet_lowrank.corpora.kaldi_dir import read_table
+from espnet_lowrank.kaldi_dir import read_table
 
 KEPT_FORMATS = {"WAV", "FLAC"}
 PER_UTT_TABLES = ("text", "utt2spk")

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import argparse
 import re
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence
@@ -20,7 +19,8 @@ import torch
 from espnet_lowrank.count_params import count_children, resolve_config
 from espnet_lowrank.mixin import LowRankPartMixin
 from espnet_lowrank.rank_map import format_table
-from espnet_lowrank.strict_yaml import load_yaml, load_yaml_mapping
+from espnet_lowrank.strict_yaml import load_yaml
+from espnet_lowrank.tasks.build import model_from_config
 
 _EPOCH_LINE = re.compile(r"(\d+)epoch results: \[train\].*?\btime=([^,]+),")
 _SPAN_PART = re.compile(r"([\d.]+) (hour|minute|second)s?")
@@ -62,11 +62,7 @@ def _saved_avsr_model(config: Path | str) -> Optional[torch.nn.Module]:
     meta device), else None. AV configs are built by the AVSR task, not the ASR one."""
     if not is_avsr_config(config):
         return None
-    from espnet_lowrank.avsr.task import AVSRTask
-
-    cfg = load_yaml_mapping(config, "AVSR training config")
-    with torch.device("meta"):
-        return AVSRTask.build_model(argparse.Namespace(**cfg))
+    return model_from_config(config, "asr", device="meta", what="AVSR training config")[0]
 
 
 def parameter_counts(config: Path | str, extra_args: Sequence[str] = ()) -> Dict[str, int]:

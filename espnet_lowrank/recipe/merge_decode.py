@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Dict, List, Sequence
 
-from espnet_lowrank.corpora.kaldi_dir import read_table
+from espnet_lowrank.kaldi_dir import read_table
 
 NBEST_DIR = re.compile(r"^(\d+)best_recog$")
 

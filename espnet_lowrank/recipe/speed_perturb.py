@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from espnet_lowrank.corpora.kaldi_dir import Utterance, read_table, write_data_dir
+from espnet_lowrank.kaldi_dir import Utterance, read_table, write_data_dir
 from espnet_lowrank.recipe.format_data import audio_file
 
 AUDIO_FORMATS = {"flac": "FLAC", "wav": "WAV"}

@@ -17,15 +17,16 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict
 from pathlib import Path
-from typing import Dict, Mapping, Optional, Sequence
+from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 import yaml
 
-from espnet_lowrank.corpora.kaldi_dir import read_table
+from espnet_lowrank.kaldi_dir import read_table
 from espnet_lowrank.rescoring.combine import (
     Scored,
     grid_search,
     load_weights,
+    parse_grid,
     save_weights,
     select,
 )
@@ -40,6 +41,70 @@ WEIGHTS = "rescore_weights.yaml"
 RESULT = "rescore_result.yaml"
 NPRR = "nprr.yaml"
 LM_CACHE = "lm_scores.json"  # LM scores of every text rescored, reused by the NPRR stage
+
+
+class WeightSourceError(ValueError):
+    """Not exactly one source of rescoring weights (dev tuning, a file, fixed values)."""
+
+
+def resolve_weights(
+    scorer: LMScorer,
+    out_dir: Path,
+    *,
+    dev_nbest_dir: Optional[Sequence[str]] = None,
+    dev_ref: Optional[str] = None,
+    weights: Optional[str] = None,
+    lm_weight: Optional[float] = None,
+    length_bonus: Optional[float] = None,
+    nbest: Optional[int] = None,
+    length_unit: str = "word",
+    lm_weight_grid: str = "0:1:0.1",
+    length_bonus_grid: str = "-1:2:0.5",
+) -> Tuple[float, float, Optional[float]]:
+    """``(lm_weight, length_bonus, dev WER or None)`` from exactly one source: tuning on
+    dev (``dev_nbest_dir`` + ``dev_ref``; the tuned weights are saved to
+    ``out_dir/rescore_weights.yaml``), a ``weights`` YAML, or ``lm_weight`` +
+    ``length_bonus``. The messages name the tools' options."""
+    tuned = dev_nbest_dir is not None or dev_ref is not None
+    fixed = lm_weight is not None or length_bonus is not None
+    sources = [
+        n
+        for n, on in (
+            ("dev tuning", tuned),
+            ("--weights", weights),
+            ("--lm_weight/--length_bonus", fixed),
+        )
+        if on
+    ]
+    if len(sources) != 1:
+        raise WeightSourceError(
+            "give exactly one weight source (dev tuning, --weights, or fixed); "
+            f"got {sources or 'none'}"
+        )
+    if tuned:
+        if dev_nbest_dir is None or dev_ref is None:
+            raise WeightSourceError("dev tuning needs both --dev_nbest_dir and --dev_ref")
+        dev = score_nbest(read_nbest(dev_nbest_dir, nbest), scorer, length_unit)
+        res = grid_search(
+            dev,
+            read_table(dev_ref),
+            parse_grid(lm_weight_grid),
+            parse_grid(length_bonus_grid),
+        )
+        save_weights(
+            out_dir / "rescore_weights.yaml", res.lm_weight, res.length_bonus, dev_wer=res.wer
+        )
+        logging.info(
+            f"tuned on dev: lm_weight={res.lm_weight} "
+            f"length_bonus={res.length_bonus} WER={res.wer:.4f}"
+        )
+        return res.lm_weight, res.length_bonus, res.wer
+    if weights:
+        lw, lb = load_weights(weights)
+        return lw, lb, None
+    if lm_weight is None or length_bonus is None:
+        raise WeightSourceError("fixed weights need both --lm_weight and --length_bonus")
+    return lm_weight, length_bonus, None
 
 
 def write_rescored(

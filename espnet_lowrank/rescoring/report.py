@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence
 
-from espnet_lowrank.corpora.kaldi_dir import read_table
+from espnet_lowrank.kaldi_dir import read_table
 from espnet_lowrank.rescoring.homophones import MODES
 from espnet_lowrank.rescoring.nbest import read_nbest
 from espnet_lowrank.rescoring.pipeline import NPRR, RESULT, WEIGHTS

@@ -13,7 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Callable, Dict, List, Tuple
 
-from espnet_lowrank.corpora.kaldi_dir import read_table
+from espnet_lowrank.kaldi_dir import read_table
 from espnet_lowrank.scoring.alignment import ErrorCounts, count_errors
 from espnet_lowrank.scoring.trn import check_same_ids, read_text
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Sequence
 
+from espnet_lowrank.errors import ExternalError
+
 #: Where Debian's ``sctk`` package installs the real binaries (``/usr/bin/sctk`` is a
 #: dispatcher script: ``sctk sclite ...``).
 DEBIAN_SCTK_DIR = Path("/usr/lib/sctk/bin")
@@ -69,7 +71,7 @@ def run_sclite(
     out.write_bytes(proc.stdout)
     if proc.returncode != 0 or b"Sum/Avg" not in proc.stdout:
         tail = (proc.stderr or proc.stdout).decode("utf-8", "replace")[-2000:]
-        raise RuntimeError(
+        raise ExternalError(
             f"sclite failed (exit {proc.returncode}) on {ref_trn} / {hyp_trn}; "
             f"its report is in {out}:\n{tail}"
         )

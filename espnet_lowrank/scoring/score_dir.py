@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from espnet_lowrank.corpora.kaldi_dir import read_table
+from espnet_lowrank.errors import ExternalError
+from espnet_lowrank.kaldi_dir import read_table
 from espnet_lowrank.scoring.alignment import ErrorCounts, count_errors
 from espnet_lowrank.scoring.sclite import ScliteSummary, parse_result, run_sclite
 from espnet_lowrank.scoring.trn import check_same_ids, read_text, tokenize, write_trn
@@ -90,7 +91,7 @@ def score_text_files(
     if cross_check:
         mine: ErrorCounts = count_errors(ref_tokens, hyp_tokens)
         if summary.counts != mine.as_sclite_counts():
-            raise RuntimeError(
+            raise ExternalError(
                 f"sclite counts {summary.counts} (corr, sub, del, ins, err, s_err) "
                 f"in {result_txt} differ from the Python alignment "
                 f"{mine.as_sclite_counts()}"

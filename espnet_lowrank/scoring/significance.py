@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Tuple
 
+from espnet_lowrank.errors import ExternalError
 from espnet_lowrank.scoring.sclite import DEBIAN_SCTK_DIR, INSTALL_HINT, find_sclite
 from espnet_lowrank.scoring.trn import check_same_ids, read_text, tokenize, write_trn
 
@@ -114,7 +115,7 @@ def matched_pairs(
         cmd += ["-i", "rm", "-o", "sgml", "-O", str(work)]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
-            raise RuntimeError(
+            raise ExternalError(
                 f"sclite -o sgml failed (exit {proc.returncode}): {proc.stderr[-2000:]}"
             )
         sgml = "".join((work / f"{ids[n]}.trn.sgml").read_text() for n in systems)
@@ -123,7 +124,7 @@ def matched_pairs(
             input=sgml, capture_output=True, text=True, check=False, cwd=work,
         )  # fmt: skip
     if stats.returncode != 0 or "Successful Completion" not in stats.stdout:
-        raise RuntimeError(f"sc_stats failed (exit {stats.returncode}): {stats.stderr[-2000:]}")
+        raise ExternalError(f"sc_stats failed (exit {stats.returncode}): {stats.stderr[-2000:]}")
     by_id = {v: k for k, v in ids.items()}
     pairs = parse_unified(stats.stdout, list(by_id))
     out = {}
@@ -132,7 +133,7 @@ def matched_pairs(
         out[(by_id[a], by_id[b])] = PairTest(by_id[a], by_id[b], better, t.p)
     n = len(systems) * (len(systems) - 1) // 2
     if len(out) != n:
-        raise RuntimeError(f"sc_stats compared {len(out)} pairs, expected {n}:\n{stats.stdout}")
+        raise ExternalError(f"sc_stats compared {len(out)} pairs, expected {n}:\n{stats.stdout}")
     return out
 
 

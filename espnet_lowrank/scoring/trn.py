@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence
 
-from espnet_lowrank.corpora.kaldi_dir import read_table
+from espnet_lowrank.kaldi_dir import read_table
 
 #: ``--unit`` of the scoring tool → (ESPnet token type, score directory suffix).
 UNITS: Dict[str, tuple] = {
@@ -82,7 +82,7 @@ def tokenize(
     token_type = UNITS[unit][0]
     if token_type == "bpe":
         if bpe_model is None:
-            raise ValueError("unit 'token' needs a SentencePiece model (--bpe-model)")
+            raise ValueError("unit 'token' needs a SentencePiece model (--bpe_model)")
         if not Path(bpe_model).is_file():
             raise FileNotFoundError(f"SentencePiece model not found: {bpe_model}")
     if non_linguistic_symbols is not None and not Path(non_linguistic_symbols).is_file():

@@ -18,7 +18,7 @@ from typing import Dict, List
 
 import numpy as np
 
-from espnet_lowrank.corpora.kaldi_dir import read_table
+from espnet_lowrank.kaldi_dir import read_table
 
 UTT_TABLES = ("wav.scp", "utt2num_samples", "text", "utt2spk")
 

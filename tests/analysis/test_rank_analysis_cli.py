@@ -23,8 +23,8 @@ def run(argv):
 def test_analysis_and_budgeted_suggestion_that_builds(dense_asr, tmp_path):
     out = tmp_path / "out"
     written = run(
-        [dense_asr["model"], "--config", dense_asr["config"], "--out-dir", out,
-         "--suggest", "energy95", "--param-ratio", 0.5, "--round-to", 2]
+        [dense_asr["model"], "--config", dense_asr["config"], "--out_dir", out,
+         "--suggest", "energy95", "--param_ratio", 0.5, "--round_to", 2]
     )  # fmt: skip
     names = {p.name for p in written}
     assert {"rank_analysis.txt", "rank_analysis.json", "suggested_rank_map.yaml"} <= names
@@ -52,7 +52,7 @@ def test_analysis_and_budgeted_suggestion_that_builds(dense_asr, tmp_path):
     assert "encoders.2.self_attn.linear_q" in table and "Depth trend per group" in table
     text = (out / "suggested_rank_map.yaml").read_text()
     assert "# command: python -m espnet_lowrank.bin.rank_analysis" in text
-    assert "--param-ratio 0.5" in text and f"ratio {sug['achieved']:.4f}" in text
+    assert "--param_ratio 0.5" in text and f"ratio {sug['achieved']:.4f}" in text
 
     # the suggested map builds the low-rank ASR model with exactly the counted ranks
     from espnet_lowrank.tasks.asr import LowRankASRTask
@@ -68,7 +68,7 @@ def test_analysis_and_budgeted_suggestion_that_builds(dense_asr, tmp_path):
 
 
 def test_energy_threshold_without_budget(dense_asr, tmp_path):
-    run([dense_asr["model"], "--config", dense_asr["config"], "--out-dir", tmp_path,
+    run([dense_asr["model"], "--config", dense_asr["config"], "--out_dir", tmp_path,
          "--measure", "stable", "--energy", 0.9])  # fmt: skip
     report = json.loads((tmp_path / "rank_analysis.json").read_text())
     assert report["measures"] == ["stable", "energy90"]
@@ -91,7 +91,7 @@ def test_checkpoints_give_the_emergence_curve(dense_asr, tmp_path, caplog):
     torch.save(low, exp / "4epoch.pth")  # epoch 3 deleted, as --keep_nbest_models does
     out = tmp_path / "out"
     with caplog.at_level("WARNING"):
-        written = run(["--checkpoints", exp, "--out-dir", out, "--measure", "energy99,entropy"])
+        written = run(["--checkpoints", exp, "--out_dir", out, "--measure", "energy99,entropy"])
     assert "no checkpoint for epoch(s) [3]" in caplog.text
     assert {p.name for p in written} == {
         "rank_emergence.json", "rank_emergence_energy99.png", "rank_emergence_entropy.png"
@@ -108,31 +108,31 @@ def test_checkpoints_give_the_emergence_curve(dense_asr, tmp_path, caplog):
 
 def test_runtime_errors_exit_with_a_message(dense_asr, lowrank_asr, tmp_path):
     with pytest.raises(SystemExit) as e:
-        run([tmp_path / "missing.pth", "--config", dense_asr["config"], "--out-dir", tmp_path])
+        run([tmp_path / "missing.pth", "--config", dense_asr["config"], "--out_dir", tmp_path])
     assert "rank_analysis: error:" in str(e.value.code) and "missing.pth" in str(e.value.code)
     with pytest.raises(SystemExit) as e:
-        run([dense_asr["model"], "--config", lowrank_asr["config"], "--out-dir", tmp_path])
+        run([dense_asr["model"], "--config", lowrank_asr["config"], "--out_dir", tmp_path])
     assert "does not match the model built from config" in str(e.value.code)
     assert ".U" in str(e.value.code)
     with pytest.raises(SystemExit) as e:
-        run(["--checkpoints", tmp_path / "nothing", "--out-dir", tmp_path])
+        run(["--checkpoints", tmp_path / "nothing", "--out_dir", tmp_path])
     assert "nothing" in str(e.value.code)
 
 
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["--suggest", "energy95", "--param-ratio", "1.5"], r"--param-ratio must be in \(0, 1\]"),
-        (["--suggest", "energy95", "--param-ratio", "0"], r"--param-ratio must be in \(0, 1\]"),
-        (["--param-ratio", "0.5"], "--param-ratio needs --suggest"),
+        (["--suggest", "energy95", "--param_ratio", "1.5"], r"--param_ratio must be in \(0, 1\]"),
+        (["--suggest", "energy95", "--param_ratio", "0"], r"--param_ratio must be in \(0, 1\]"),
+        (["--param_ratio", "0.5"], "--param_ratio needs --suggest"),
         (["--energy", "0.9", "--suggest", "stable"], "means energy90"),
         (["--measure", "rankiness"], "unknown effective-rank measure 'rankiness'"),
-        (["--energy", "0.9", "--param-ratio", "0.5"], "not allowed with argument"),
+        (["--energy", "0.9", "--param_ratio", "0.5"], "not allowed with argument"),
     ],
 )
 def test_bad_arguments(dense_asr, tmp_path, capsys, extra, message):
     with pytest.raises(SystemExit) as e:
-        run([dense_asr["model"], "--config", dense_asr["config"], "--out-dir", tmp_path, *extra])
+        run([dense_asr["model"], "--config", dense_asr["config"], "--out_dir", tmp_path, *extra])
     assert e.value.code == 2
     import re
 
@@ -141,10 +141,10 @@ def test_bad_arguments(dense_asr, tmp_path, capsys, extra, message):
 
 def test_model_or_checkpoints_exactly_one(dense_asr, tmp_path, capsys):
     with pytest.raises(SystemExit):
-        run(["--out-dir", tmp_path])
+        run(["--out_dir", tmp_path])
     assert "either MODEL" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        run([dense_asr["model"], "--out-dir", tmp_path])
+        run([dense_asr["model"], "--out_dir", tmp_path])
     assert "MODEL needs --config" in capsys.readouterr().err
 
 
@@ -152,8 +152,8 @@ def test_model_or_checkpoints_exactly_one(dense_asr, tmp_path, capsys):
 def test_command_line_end_to_end(lowrank_asr, tmp_path):
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "espnet_lowrank.bin.rank_analysis", str(lowrank_asr["model"]),
-           "--config", str(lowrank_asr["config"]), "--out-dir", str(out),
-           "--suggest", "entropy", "--param-ratio", "0.4"]  # fmt: skip
+           "--config", str(lowrank_asr["config"]), "--out_dir", str(out),
+           "--suggest", "entropy", "--param_ratio", "0.4"]  # fmt: skip
     proc = guarded_run(cmd, capture_output=True, text=True, timeout=3600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     for name in ("rank_analysis.txt", "rank_analysis.json", "suggested_rank_map.yaml",
@@ -183,8 +183,8 @@ def test_lm_task(tmp_path):
     torch.save(model.state_dict(), tmp_path / "model.pth")
     out = tmp_path / "out"
     run([tmp_path / "model.pth", "--config", tmp_path / "config.yaml", "--task", "lm",
-         "--out-dir", out, "--measure", "entropy", "--suggest", "entropy", "--param-ratio", 0.6,
-         "--dense-groups", "embed_proj,output_layer"])  # fmt: skip
+         "--out_dir", out, "--measure", "entropy", "--suggest", "entropy", "--param_ratio", 0.6,
+         "--dense_groups", "embed_proj,output_layer"])  # fmt: skip
     assert (out / "spectra_lm.png").exists()
     suggested = yaml.safe_load((out / "suggested_rank_map.yaml").read_text())
     assert set(suggested) == {"lm"} and suggested["lm"]["init"] == "spectral"

@@ -106,7 +106,7 @@ def test_budget_is_met_within_rounding(encoder, tmp_path, budget, round_to):
             assert r % round_to == 0 or r == slot.max_rank
             assert slot.params(r) < slot.params(None)  # factorized layers save parameters
     text = path.read_text()
-    assert f"--param-ratio): {budget:g}" in text and f"ratio {s.achieved:.4f}" in text
+    assert f"--param_ratio): {budget:g}" in text and f"ratio {s.achieved:.4f}" in text
 
 
 def test_budget_scales_the_profile_preserving_its_shape(encoder):
@@ -148,7 +148,7 @@ def test_dense_groups(encoder):
 
 @pytest.mark.parametrize("bad", [0.0, -0.5, 1.5])
 def test_budget_outside_unit_interval_is_an_error(encoder, bad):
-    with pytest.raises(AnalysisError, match=r"--param-ratio must be in \(0, 1\]"):
+    with pytest.raises(AnalysisError, match=r"--param_ratio must be in \(0, 1\]"):
         suggest_rank_map(synthetic(encoder), M, param_ratio=bad)
 
 
@@ -158,5 +158,5 @@ def test_unreachable_budget_and_unmeasured_measure_are_errors(encoder):
         suggest_rank_map(analysis, M, param_ratio=0.01)
     with pytest.raises(AnalysisError, match="'stable' was not measured"):
         suggest_rank_map(analysis, "stable")
-    with pytest.raises(AnalysisError, match="--round-to"):
+    with pytest.raises(AnalysisError, match="--round_to"):
         suggest_rank_map(analysis, M, round_to=0)

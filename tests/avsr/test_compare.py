@@ -19,9 +19,9 @@ def _exp(root, name, epochs, err, **model_conf):
     exp.mkdir()
     args = tiny_args(**model_conf)
     model = tiny_model(**model_conf)
-    from espnet_lowrank.avsr.task import inline_av_rank_maps
+    from espnet_lowrank.tasks.inline import inline_rank_maps
 
-    inline_av_rank_maps(args, model)
+    inline_rank_maps(args, model, "asr")
     cfg = {k: v for k, v in vars(copy.deepcopy(args)).items() if k != "config"}
     cfg["required"] = ["output_dir", "token_list"]  # as ESPnet writes it
     (exp / "config.yaml").write_text(yaml.safe_dump(cfg))
@@ -41,7 +41,7 @@ def test_compare_table_parameters_epoch_time_and_wer(tmp_path, capsys):
     out = tmp_path / "RESULTS.md"
     out.write_text("# Results\n\nkept text\n\n## model sections\nkept too\n")
     argv = ["compare", "--model", f"AV={full}", "--model", f"audio-only={audio}",
-            "--inference-tag", "decode_x", "--test-sets", "test", "--out", str(out)]  # fmt: skip
+            "--inference_tag", "decode_x", "--test_sets", "test", "--out", str(out)]  # fmt: skip
     assert avsr_data.main(argv) == 0
     text = out.read_text()
     assert text.startswith("# Results\n\nkept text\n\n<!-- avsr compare: begin -->")
@@ -54,8 +54,8 @@ def test_compare_table_parameters_epoch_time_and_wer(tmp_path, capsys):
 
 def test_compare_errors_name_the_missing_file(tmp_path, capsys):
     full, _ = _exp(tmp_path, "full", [(1, 10.0)], 25.0)
-    argv = ["compare", "--model", f"AV={full}", "--inference-tag", "decode_y",
-            "--test-sets", "test", "--out", str(tmp_path / "R.md")]  # fmt: skip
+    argv = ["compare", "--model", f"AV={full}", "--inference_tag", "decode_y",
+            "--test_sets", "test", "--out", str(tmp_path / "R.md")]  # fmt: skip
     assert avsr_data.main(argv) == 2
     assert "decode_y/test/score_wer/result.txt" in capsys.readouterr().err
     with pytest.raises(SystemExit):

@@ -8,7 +8,7 @@ import pytest
 
 from espnet_lowrank.bin import bench
 
-COMMON = ["--repeats", "1", "--warmup", "1", "--allow-few-repeats", "--threads", "1"]
+COMMON = ["--repeats", "1", "--warmup", "1", "--allow_few_repeats", "--threads", "1"]
 RATIO_KEYS = {
     "speedup",
     "speedup_median",
@@ -48,14 +48,14 @@ def test_layer_schema(tmp_path):
 
 
 def test_train_schema(tmp_path):
-    (r,) = _run(tmp_path, ["train", "--sizes", "tiny", "--no-memory"])
+    (r,) = _run(tmp_path, ["train", "--sizes", "tiny", "--no_memory"])
     assert RATIO_KEYS | {"param_ratio", "memory_ratio", "dense_params", "lowrank_params"} <= set(r)
     assert r["param_ratio"] == pytest.approx(r["dense_params"] / r["lowrank_params"])
     assert r["param_ratio"] > 1  # lr_sms factorizes something at any size
 
 
 def test_lm_schema(tmp_path):
-    (r,) = _run(tmp_path, ["lm", "--sizes", "tiny", "--no-memory"])
+    (r,) = _run(tmp_path, ["lm", "--sizes", "tiny", "--no_memory"])
     assert RATIO_KEYS | {"param_ratio", "dense_params", "lowrank_params"} <= set(r)
     assert r["lowrank_params"] < r["dense_params"]
 

@@ -42,8 +42,8 @@ def recipe(tmp_path_factory):
 
 def test_cli_four_variants(recipe, tmp_path, capsys):
     out = tmp_path / "int8.json"
-    argv = ["int8", "--exp-dirs", *map(str, recipe["exps"]), "--data-dir", str(recipe["data"])]
-    argv += ["--decode-config", str(recipe["decode"]), "--utterances", "3", "--threads", "1"]
+    argv = ["int8", "--exp_dirs", *map(str, recipe["exps"]), "--data_dir", str(recipe["data"])]
+    argv += ["--decode_config", str(recipe["decode"]), "--utterances", "3", "--threads", "1"]
     bench.main(argv + ["--json", str(out)])
     recs = json.loads(out.read_text())
     assert [(r["model"], r["precision"]) for r in recs] == list(int8.VARIANTS)
@@ -59,18 +59,18 @@ def test_cli_four_variants(recipe, tmp_path, capsys):
 
 def test_bad_inputs_are_named(recipe, tmp_path):
     base = ["int8", "--json", str(tmp_path / "x.json")]
-    with pytest.raises(SystemExit, match="--exp-dirs FULL LOWRANK and --data-dir"):
+    with pytest.raises(SystemExit, match="--exp_dirs FULL LOWRANK and --data_dir"):
         bench.main(base)
-    with pytest.raises(SystemExit, match="--data-dir: options of bench int8"):
-        bench.main(["layer", "--data-dir", "x", "--json", str(tmp_path / "x.json")])
+    with pytest.raises(SystemExit, match="--data_dir: options of bench int8"):
+        bench.main(["layer", "--data_dir", "x", "--json", str(tmp_path / "x.json")])
     bad = tmp_path / "bad.yaml"
     bad.write_text("beam_size: 2\nbeam: 3\n")
     exps = list(map(str, recipe["exps"]))
     with pytest.raises(SystemExit, match=r"bad.yaml: key\(s\) \['beam'\]"):
-        bench.main(base + ["--exp-dirs", *exps, "--data-dir", str(recipe["data"]),
-                           "--decode-config", str(bad)])  # fmt: skip
+        bench.main(base + ["--exp_dirs", *exps, "--data_dir", str(recipe["data"]),
+                           "--decode_config", str(bad)])  # fmt: skip
     with pytest.raises(SystemExit, match="nowhere/wav.scp not found"):
-        bench.main(base + ["--exp-dirs", *exps, "--data-dir", str(tmp_path / "nowhere")])
+        bench.main(base + ["--exp_dirs", *exps, "--data_dir", str(tmp_path / "nowhere")])
 
 
 def test_decoding_is_interleaved_and_timed_per_variant():

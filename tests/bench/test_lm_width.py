@@ -33,7 +33,7 @@ def test_linear_flops_counts_factors():
 def test_cli_records(tmp_path):
     out = tmp_path / "w.json"
     bench.main(["lm_width", "--widths", "32", "--ratios", "0.5,0.25", "--batch", "1",
-                "--repeats", "1", "--allow-few-repeats", "--threads", "1", "--quick",
+                "--repeats", "1", "--allow_few_repeats", "--threads", "1", "--quick",
                 "--json", str(out)])  # fmt: skip
     recs = json.loads(out.read_text())
     assert sorted((r["what"], r["rank"]) for r in recs) == [

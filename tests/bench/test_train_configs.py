@@ -1,4 +1,4 @@
-"""``bench train --asr-configs FULL LOWRANK``: the step of two recipe configs' models."""
+"""``bench train --asr_configs FULL LOWRANK``: the step of two recipe configs' models."""
 
 from __future__ import annotations
 
@@ -24,10 +24,10 @@ def _tokens(path: Path, vocab: int) -> Path:
 def test_mini_recipe_configs_are_timed_as_training_builds_them(tmp_path):
     tokens = _tokens(tmp_path / "tokens.txt", 300)
     out = tmp_path / "out.json"
-    argv = ["train", "--asr-configs", str(MINI_CONF / "train_asr_full.yaml"),
-            str(MINI_CONF / "train_asr_lr_sms.yaml"), "--token-list", str(tokens),
-            "--no-memory", "--batch", "1", "--seconds", "0.5", "--repeats", "1",
-            "--warmup", "0", "--allow-few-repeats", "--threads", "1",
+    argv = ["train", "--asr_configs", str(MINI_CONF / "train_asr_full.yaml"),
+            str(MINI_CONF / "train_asr_lr_sms.yaml"), "--token_list", str(tokens),
+            "--no_memory", "--batch", "1", "--seconds", "0.5", "--repeats", "1",
+            "--warmup", "0", "--allow_few_repeats", "--threads", "1",
             "--json", str(out)]  # fmt: skip
     (rec,) = bench.main(argv)
     assert json.loads(out.read_text())[0]["speedup"] == rec["speedup"]
@@ -70,13 +70,13 @@ def test_memory_probe_main_accepts_a_config(tmp_path, capsys):
     # branch builds the config's model and steps it
     tokens = _tokens(tmp_path / "tokens.txt", 30)
     memory.main(["--kind", "asr", "--config", str(MINI_CONF / "train_asr_smoke.yaml"),
-                 "--token-list", str(tokens), "--steps", "1", "--threads", "1",
+                 "--token_list", str(tokens), "--steps", "1", "--threads", "1",
                  "--batch", "1", "--seconds", "0.25"])  # fmt: skip
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["method"] == "peak_rss_delta" and out["peak_rss_mb"] >= out["baseline_rss_mb"]
     with pytest.raises(SystemExit):
-        memory.main(["--kind", "asr", "--size", "tiny"])  # no --rank-map
-    assert "need --size and --rank-map, or --config" in capsys.readouterr().err
+        memory.main(["--kind", "asr", "--size", "tiny"])  # no --rank_map
+    assert "need --size and --rank_map, or --config" in capsys.readouterr().err
 
 
 def test_missing_token_list_is_named(tmp_path, monkeypatch):
@@ -86,7 +86,7 @@ def test_missing_token_list_is_named(tmp_path, monkeypatch):
     path.write_text(yaml.safe_dump(cfg))
     monkeypatch.chdir(tmp_path)
     with pytest.raises(
-        FileNotFoundError, match=r"bpe_unigram300/tokens.txt .*c.yaml.*--token-list"
+        FileNotFoundError, match=r"bpe_unigram300/tokens.txt .*c.yaml.*--token_list"
     ):
         models.build_asr_from_config(path)
     with pytest.raises(FileNotFoundError, match="ASR config not found: nope.yaml"):
@@ -112,9 +112,9 @@ def test_vocabulary_mismatch_is_an_error(tmp_path):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["lm", "--asr-configs", "a.yaml", "b.yaml"], "options of bench train"),
-        (["train", "--token-list", "t.txt"], "goes with --asr-configs"),
-        (["train", "--asr-configs", "a.yaml", "b.yaml", "--sizes", "tiny"], "not both"),
+        (["lm", "--asr_configs", "a.yaml", "b.yaml"], "options of bench train"),
+        (["train", "--token_list", "t.txt"], "goes with --asr_configs"),
+        (["train", "--asr_configs", "a.yaml", "b.yaml", "--sizes", "tiny"], "not both"),
     ],
 )
 def test_bad_option_combinations(tmp_path, argv, message):
@@ -131,7 +131,7 @@ def test_each_model_steps_with_its_configs_adam_options(tmp_path):
     assert train.config_adam_conf(path) == {"lr": 0.002, "foreach": True}
     cfg["optim"] = "sgd"
     path.write_text(yaml.safe_dump(cfg))
-    with pytest.raises(ValueError, match=r"c.yaml: optim 'sgd'; bench train --asr-configs"):
+    with pytest.raises(ValueError, match=r"c.yaml: optim 'sgd'; bench train --asr_configs"):
         train.config_adam_conf(path)
     import torch
 

@@ -153,8 +153,8 @@ CASES: Dict[str, Callable[[Path, Dict[str, Path]], Tuple[List[str], List[str]]]]
     "count_params": lambda M, F: ([str(M)], [str(F["bad_yaml"])]),
     "plot_ranks": lambda M, F: ([str(M), "--out", str(M)], [str(F["bad_yaml"]), "--out", str(M)]),
     "rank_analysis": lambda M, F: (
-        [str(M), "--config", str(M), "--out-dir", str(M)],
-        [str(F["torn"]), "--config", str(F["good_yaml"]), "--out-dir", str(M)],
+        [str(M), "--config", str(M), "--out_dir", str(M)],
+        [str(F["torn"]), "--config", str(F["good_yaml"]), "--out_dir", str(M)],
     ),
     "lora_merge": lambda M, F: (
         [*_lm(str(M), str(M), M), "--out_dir", str(M)],
@@ -209,17 +209,17 @@ CASES: Dict[str, Callable[[Path, Dict[str, Path]], Tuple[List[str], List[str]]]]
         ],
     ),  # fmt: skip
     "upload": lambda M, F: (
-        ["--packed-zip", str(M), "--hf-repo", "me/x", "--dry-run", str(M)],
-        ["--packed-zip", str(F["not_zip"]), "--hf-repo", "me/x", "--dry-run", str(M)],
+        ["--packed_zip", str(M), "--hf_repo", "me/x", "--dry_run", str(M)],
+        ["--packed_zip", str(F["not_zip"]), "--hf_repo", "me/x", "--dry_run", str(M)],
     ),
     "score": lambda M, F: (
-        ["--ref", str(M), "--hyp", str(M), "--out-dir", str(M), "--utt2spk", "none"],
+        ["--ref", str(M), "--hyp", str(M), "--out_dir", str(M), "--utt2spk", "none"],
         [
             "--ref",
             str(F["text"]),
             "--hyp",
             str(F["text"]),
-            "--out-dir",
+            "--out_dir",
             str(M),
             "--utt2spk",
             "none",
@@ -234,12 +234,12 @@ CASES: Dict[str, Callable[[Path, Dict[str, Path]], Tuple[List[str], List[str]]]]
         ["--ref", str(F["text"]), "--hyp", str(F["text"]), "--groups", str(F["text"])],
     ),
     "make_results": lambda M, F: (
-        ["--exp-dir", str(M), "--out", str(M)],
-        ["--exp-dir", str(F["dir"] / "exp"), "--out", str(M)],
+        ["--exp_dir", str(M), "--out", str(M)],
+        ["--exp_dir", str(F["dir"] / "exp"), "--out", str(M)],
     ),
     "model_info": lambda M, F: (
-        ["train", "--exp-dir", str(M)],
-        ["train", "--exp-dir", str(F["dir"] / "exp" / "asr_x")],
+        ["train", "--exp_dir", str(M)],
+        ["train", "--exp_dir", str(F["dir"] / "exp" / "asr_x")],
     ),
     "recipe_tools": lambda M, F: (
         ["checkpoint-epoch", str(M)],
@@ -250,8 +250,8 @@ CASES: Dict[str, Callable[[Path, Dict[str, Path]], Tuple[List[str], List[str]]]]
         ["format-video", str(F["dir"] / "video"), str(F["dir"] / "video")],
     ),
     "bench": lambda M, F: (
-        ["train", "--asr-configs", str(M), str(M), "--json", str(M)],
-        ["train", "--asr-configs", str(F["bad_yaml"]), str(F["bad_yaml"]), "--json", str(M)],
+        ["train", "--asr_configs", str(M), str(M), "--json", str(M)],
+        ["train", "--asr_configs", str(F["bad_yaml"]), str(F["bad_yaml"]), "--json", str(M)],
     ),
     "librispeech_data": lambda M, F: (
         ["prepare", "--root", str(M), "--data_dir", str(M)],
@@ -262,36 +262,36 @@ CASES: Dict[str, Callable[[Path, Dict[str, Path]], Tuple[List[str], List[str]]]]
         ["--lrs3", str(F["dir"] / "lrs3"), "--data_dir", str(M), "--media_dir", str(M)],
     ),
     "make_mini_corpus": lambda M, F: (
-        ["--out-dir", str(M), "--wav-dir", str(M), "--smoke", "--fortune-dir", str(M)],
+        ["--out_dir", str(M), "--wav_dir", str(M), "--smoke", "--fortune_dir", str(M)],
         [
-            "--out-dir",
+            "--out_dir",
             str(M),
-            "--wav-dir",
+            "--wav_dir",
             str(M),
             "--smoke",
-            "--fortune-dir",
+            "--fortune_dir",
             str(F["dir"] / "fortunes"),
         ],
     ),  # fmt: skip
     "make_mini_av_corpus": lambda M, F: (  # reads no files: a file where its folders go
         [
-            "--out-dir",
+            "--out_dir",
             str(F["dir"] / "a_file" / "data"),
-            "--wav-dir",
+            "--wav_dir",
             str(F["dir"] / "a_file" / "wav"),
-            "--video-dir",
+            "--video_dir",
             str(F["dir"] / "a_file" / "video"),
             "--smoke",
         ],
         [
-            "--out-dir",
+            "--out_dir",
             str(M),
-            "--wav-dir",
+            "--wav_dir",
             str(M),
-            "--video-dir",
+            "--video_dir",
             str(M),
             "--smoke",
-            "--snr-range",
+            "--snr_range",
             "30",
             "10",
         ],

@@ -24,7 +24,7 @@ import pytest
 
 from espnet_lowrank.bin import librispeech_data
 from espnet_lowrank.corpora import librispeech as ls
-from espnet_lowrank.corpora.kaldi_dir import read_table
+from espnet_lowrank.kaldi_dir import read_table
 
 from ..hang_guard import guarded_run
 from .librispeech_fixture import SR, make_librispeech
@@ -268,7 +268,7 @@ def test_cli_prepare_and_error_exit(corpus, tmp_path, capsys):
             "prepare",
             "--root",
             str(root),
-            "--data-dir",
+            "--data_dir",
             str(data),
             "--train_set",
             "train_clean_100",

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from espnet_lowrank.bin import lrs3_data
-from espnet_lowrank.corpora.kaldi_dir import read_table
 from espnet_lowrank.corpora.lrs3 import (
     dev_speakers,
     prepare_lrs3,
     read_speaker_list,
     read_transcript,
 )
+from espnet_lowrank.kaldi_dir import read_table
 from espnet_lowrank.video.array_io import load_video_array
 from espnet_lowrank.video.synthetic import square_frames, write_clip
 

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from espnet_lowrank.corpora.kaldi_dir import read_table
 from espnet_lowrank.corpora.mini_av import grid
 from espnet_lowrank.corpora.mini_av.corpus import (
     AVCorpusConfig,
@@ -38,6 +37,7 @@ from espnet_lowrank.corpora.mini_av.visemes import (
     phoneme_shapes,
     viseme_sequence,
 )
+from espnet_lowrank.kaldi_dir import read_table
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
 

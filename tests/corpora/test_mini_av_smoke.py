@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from espnet_lowrank.corpora.kaldi_dir import read_table
+from espnet_lowrank.kaldi_dir import read_table
 from tests.avsr.tiny_av import REPO
 
 from ..hang_guard import guarded_run

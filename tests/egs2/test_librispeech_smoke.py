@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from espnet_lowrank.corpora.kaldi_dir import read_table
+from espnet_lowrank.kaldi_dir import read_table
 
 from ..corpora.librispeech_fixture import make_librispeech
 from ..hang_guard import guarded_run

@@ -73,8 +73,8 @@ def _av_counts(config, vocab: int, dense: bool):
     """Total and per-part parameters of an AV config on the meta device (optionally all dense)."""
     import torch
 
-    from espnet_lowrank.avsr.model import AV_PARTS as PARTS
     from espnet_lowrank.avsr.task import AVSRTask
+    from espnet_lowrank.catalogue import inner_parts
 
     args = AVSRTask.get_parser().parse_args(["--config", str(config)])
     args.token_list = [f"t{i}" for i in range(vocab)]
@@ -82,7 +82,7 @@ def _av_counts(config, vocab: int, dense: bool):
         for part in ("encoder", "decoder"):
             setattr(args, f"{part}_conf", {**getattr(args, f"{part}_conf"), "rank_map": "dense"})
         args.model_conf = dict(args.model_conf)
-        for part in PARTS:
+        for part in inner_parts():
             args.model_conf[f"{part}_conf"] = {**args.model_conf[f"{part}_conf"], "rank_map": None}
     with torch.device("meta"):
         model = AVSRTask.build_model(args)

@@ -93,3 +93,20 @@ def test_rank_map_file_must_be_packed(recipe, tmp_path):
     )
     folder = make_hub_folder(good, tmp_path / "hf")
     assert (folder.path / "conf/rank_map.yaml").read_text() == rank_file.read_text()
+
+
+@pytest.mark.parametrize("value", ["lr_sms", "dense", "conf/rank_map.yaml", "x.yml", "conf/r"])
+def test_preset_or_file_as_load_rank_map_decides(value, tmp_path, monkeypatch):
+    from espnet_lowrank.hub.folder import names_rank_map_file
+    from espnet_lowrank.rank_map import load_rank_map
+
+    monkeypatch.chdir(tmp_path)
+    # with no such file on disk, load_rank_map loads a preset or fails naming the file
+    try:
+        load_rank_map(value, "encoder")
+        is_file = False
+    except ValueError as e:
+        assert value in str(e)
+        is_file = True
+    assert names_rank_map_file(value) is is_file
+    assert names_rank_map_file({"default": 4}) is False

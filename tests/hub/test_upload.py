@@ -45,8 +45,8 @@ def test_dry_run_writes_loadable_folder_with_card(recipe, tmp_path, capsys):
         "|decode/test|2|6|83.3|16.7|0.0|0.0|16.7|50.0|\n"
     )
     out = tmp_path / "hf"
-    argv = ["--packed-zip", str(recipe.zip_path), "--hf-repo", "me/tiny"]
-    assert upload.main(argv + ["--dry-run", str(out), "--results-md", str(results)]) == 0
+    argv = ["--packed_zip", str(recipe.zip_path), "--hf_repo", "me/tiny"]
+    assert upload.main(argv + ["--dry_run", str(out), "--results_md", str(results)]) == 0
     assert "nothing uploaded" in capsys.readouterr().out
     card = (out / "README.md").read_text()
     assert "import espnet_lowrank" in card and "|decode/test|2|6|83.3|" in card
@@ -72,8 +72,8 @@ def test_upload_reads_token_from_env_and_never_prints_it(recipe, monkeypatch, ca
     monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
     monkeypatch.setenv("HF_TOKEN", SECRET)
     caplog.set_level(logging.DEBUG)
-    argv = ["--packed-zip", str(recipe.zip_path), "--hf-repo", "me/tiny", "--private"]
-    assert upload.main(argv + ["--skip-load-check"]) == 0
+    argv = ["--packed_zip", str(recipe.zip_path), "--hf_repo", "me/tiny", "--private"]
+    assert upload.main(argv + ["--skip_load_check"]) == 0
     (api,) = FakeApi.instances
     assert api.token == SECRET
     assert api.calls[0] == (
@@ -92,8 +92,8 @@ def test_upload_reads_token_from_env_and_never_prints_it(recipe, monkeypatch, ca
 def test_upload_without_token_fails_clearly(recipe, monkeypatch, capsys):
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
-    argv = ["--packed-zip", str(recipe.zip_path), "--hf-repo", "me/tiny"]
-    assert upload.main(argv + ["--skip-load-check"]) == 2
+    argv = ["--packed_zip", str(recipe.zip_path), "--hf_repo", "me/tiny"]
+    assert upload.main(argv + ["--skip_load_check"]) == 2
     assert "HF_TOKEN is not set" in capsys.readouterr().err
 
 
@@ -102,11 +102,11 @@ def test_bad_repo_id(recipe, monkeypatch, capsys, repo):
     monkeypatch.setenv("HF_TOKEN", SECRET)
     monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
     argv = [
-        "--packed-zip",
+        "--packed_zip",
         str(recipe.zip_path),
-        "--hf-repo",
+        "--hf_repo",
         repo,
-        "--skip-load-check",
+        "--skip_load_check",
     ]
     assert upload.main(argv) == 2
     err = capsys.readouterr().err
@@ -141,7 +141,7 @@ def test_hub_refusing_the_token_is_one_message(recipe, monkeypatch):
         monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.server_port}")
         monkeypatch.setenv("HF_TOKEN", SECRET)
         monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-        argv = ["--packed-zip", str(recipe.zip_path), "--hf-repo", "me/tiny", "--skip-load-check"]
+        argv = ["--packed_zip", str(recipe.zip_path), "--hf_repo", "me/tiny", "--skip_load_check"]
         import contextlib
         import io
 
@@ -162,8 +162,10 @@ def test_failed_dry_run_leaves_no_folder(recipe, tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise ValueError("model card cannot be rendered")
 
-    monkeypatch.setattr(upload, "render_card", broken)
+    from espnet_lowrank.hub import folder as hub_folder
+
+    monkeypatch.setattr(hub_folder, "render_card", broken)  # the card of build_model_folder
     out = tmp_path / "hf"
-    argv = ["--packed-zip", str(recipe.zip_path), "--hf-repo", "me/tiny", "--dry-run", str(out)]
-    assert upload.main(argv + ["--skip-load-check"]) == 2
+    argv = ["--packed_zip", str(recipe.zip_path), "--hf_repo", "me/tiny", "--dry_run", str(out)]
+    assert upload.main(argv + ["--skip_load_check"]) == 2
     assert not out.exists() and list(tmp_path.iterdir()) == []

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from espnet_lowrank.corpora.kaldi_dir import Utterance, write_data_dir
+from espnet_lowrank.kaldi_dir import Utterance, write_data_dir
 
 from ..hang_guard import guarded_run
 

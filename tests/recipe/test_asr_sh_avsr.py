@@ -14,7 +14,7 @@ import pytest
 import soundfile as sf
 import yaml
 
-from espnet_lowrank.corpora.kaldi_dir import Utterance, read_table, write_data_dir
+from espnet_lowrank.kaldi_dir import Utterance, read_table, write_data_dir
 from espnet_lowrank.video.array_io import save_video_array
 from tests.avsr.tiny_av import FPS, FS, TINY_CONFIG, WORDS
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from espnet_lowrank.corpora.kaldi_dir import read_table
+from espnet_lowrank.kaldi_dir import read_table
 
 from ..hang_guard import guarded_run, limit
 from .conftest import ASR_SH, MINI, recipe_dir, run_asr

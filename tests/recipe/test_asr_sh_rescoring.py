@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from espnet_lowrank.corpora.kaldi_dir import read_table
+from espnet_lowrank.kaldi_dir import read_table
 
 from .conftest import MINI, WORDS, recipe_dir, run_asr
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from espnet_lowrank.corpora.kaldi_dir import Utterance, read_table, write_data_dir
+from espnet_lowrank.kaldi_dir import Utterance, read_table, write_data_dir
 from espnet_lowrank.recipe.format_data import format_data_dir
 
 

@@ -81,7 +81,7 @@ def test_train_and_decode_records(tmp_path: Path) -> None:
         EPOCH.format(n=1, span="10 seconds") + "\n" + EPOCH.format(n=2, span="20 seconds") + "\n"
     )
     png = exp / "ranks.png"
-    assert model_info.main(["train", "--exp-dir", str(exp), "--plot", str(png)]) == 0
+    assert model_info.main(["train", "--exp_dir", str(exp), "--plot", str(png)]) == 0
     info = json.loads((exp / "model_info.json").read_text())
     assert info["params_total"] == sum(p.numel() for p in model.parameters())
     assert info["params_encoder"] == sum(p.numel() for p in model.encoder.parameters())
@@ -92,8 +92,8 @@ def test_train_and_decode_records(tmp_path: Path) -> None:
     u2n = tmp_path / "utt2num_samples"
     u2n.write_text("a 160000\n")  # 10 s
     for name, wall in (("test", 2.0), ("dev", 4.0)):
-        argv = ["decode", "--exp-dir", str(exp), "--set", name, "--wall-seconds", str(wall)]
-        assert model_info.main([*argv, "--jobs", "2", "--utt2num-samples", str(u2n)]) == 0
+        argv = ["decode", "--exp_dir", str(exp), "--set", name, "--wall_seconds", str(wall)]
+        assert model_info.main([*argv, "--jobs", "2", "--utt2num_samples", str(u2n)]) == 0
     info = json.loads((exp / "model_info.json").read_text())
     assert info["rtf_sets"] == {"test": 0.4, "dev": 0.8}
     assert info["rtf"] == pytest.approx(0.6)
@@ -101,7 +101,7 @@ def test_train_and_decode_records(tmp_path: Path) -> None:
 
 
 def test_train_errors_name_the_file(tmp_path: Path, capsys) -> None:
-    assert model_info.main(["train", "--exp-dir", str(tmp_path)]) == 2
+    assert model_info.main(["train", "--exp_dir", str(tmp_path)]) == 2
     assert f"training config not found: {tmp_path / 'config.yaml'}" in capsys.readouterr().err
 
 

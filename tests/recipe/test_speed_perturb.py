@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 
 from espnet_lowrank.bin import recipe_tools
-from espnet_lowrank.corpora.kaldi_dir import Utterance, read_table, write_data_dir
+from espnet_lowrank.kaldi_dir import Utterance, read_table, write_data_dir
 from espnet_lowrank.recipe import speed_perturb as sp
 
 from .conftest import recipe_dir, run_asr
@@ -211,7 +211,7 @@ def test_cli(tmp_path: Path, capsys) -> None:
     dst = tmp_path / "sp"
     keys = tmp_path / "keys.1.scp"
     keys.write_text((src / "wav.scp").read_text().splitlines()[0] + "\n")
-    base = ["speed-perturb", str(src), str(dst), "--factors", "0.9 1.0 1.1", "--no-progress"]
+    base = ["speed-perturb", str(src), str(dst), "--factors", "0.9 1.0 1.1", "--no_progress"]
     assert recipe_tools.main([*base, "--keys", str(keys)]) == 0
     assert "2 audio file(s) written, 0 already there" in capsys.readouterr().err
     assert not (dst / "wav.scp").exists()  # a job writes audio only

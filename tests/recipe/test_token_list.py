@@ -23,8 +23,8 @@ def test_word_list(tmp_path: Path) -> None:
 def test_bpe_via_cli(tmp_path: Path) -> None:
     text = tmp_path / "text"
     text.write_text("".join(f"u{i} yes no up down go stop\n" for i in range(20)))
-    assert recipe_tools(["token-list", "--token-type", "bpe", "--nbpe", "15",
-                         "--text", str(text), "--out-dir", str(tmp_path / "bpe")]) == 0  # fmt: skip
+    assert recipe_tools(["token-list", "--token_type", "bpe", "--nbpe", "15",
+                         "--text", str(text), "--out_dir", str(tmp_path / "bpe")]) == 0  # fmt: skip
     tokens = (tmp_path / "bpe" / "tokens.txt").read_text().split()
     assert (tmp_path / "bpe" / "bpe.model").is_file()
     assert tokens[:2] == ["<blank>", "<unk>"] and tokens[-1] == "<sos/eos>"

@@ -194,7 +194,7 @@ def test_make_results_writes_the_section_plot_and_readme(tmp_path, monkeypatch):
     readme = tmp_path / "README.md"
     readme.write_text(f"# R\n{ablations.SECTION_BEGIN}\n{ablations.SECTION_END}\nend\n")
     monkeypatch.chdir(tmp_path)
-    rc = make_results.main(["--exp-dir", str(exp), "--out", "RESULTS.md", "--ablations", str(grid),
+    rc = make_results.main(["--exp_dir", str(exp), "--out", "RESULTS.md", "--ablations", str(grid),
                             "--kept_dir", "results", "--readme", str(readme)])  # fmt: skip
     assert rc == 0
     results = (tmp_path / "RESULTS.md").read_text()
@@ -203,7 +203,7 @@ def test_make_results_writes_the_section_plot_and_readme(tmp_path, monkeypatch):
     assert (tmp_path / "results" / "ablations_wer_vs_params.png").stat().st_size > 1000
     body = readme.read_text()
     assert body.startswith("# R\n") and body.endswith("end\n") and "### Ablations" in body
-    assert make_results.main(["--exp-dir", str(exp), "--out", "-", "--ablations", "nope.yaml"]) == 2
+    assert make_results.main(["--exp_dir", str(exp), "--out", "-", "--ablations", "nope.yaml"]) == 2
 
 
 def test_ablation_jobs_tool_splits_lanes_and_leaves_out_done(tmp_path, capsys):

@@ -154,13 +154,13 @@ def test_parse_result_rejects_non_sclite_file(tmp_path):
 def test_cli_writes_result_and_requires_utt2spk(tmp_path, capsys):
     ref, _, hyp = _corpus(tmp_path, n=5)
     out = tmp_path / "score_wer"
-    assert score_cli.main(["--ref", str(ref), "--hyp", str(hyp), "--out-dir", str(out)]) == 0
+    assert score_cli.main(["--ref", str(ref), "--hyp", str(hyp), "--out_dir", str(out)]) == 0
     printed = capsys.readouterr().out
     s = parse_result(out / "result.txt")
     assert "|" + "|".join(s.row()) + "|" in printed
 
     lone = _write(tmp_path / "lone" / "text", ["u1 a"])
-    args = ["--ref", str(lone), "--hyp", str(lone), "--out-dir", str(tmp_path / "x")]
+    args = ["--ref", str(lone), "--hyp", str(lone), "--out_dir", str(tmp_path / "x")]
     assert score_cli.main(args) == 2
     assert "--utt2spk none" in capsys.readouterr().err
     assert score_cli.main(args + ["--utt2spk", "none"]) == 0
@@ -209,5 +209,5 @@ def test_token_unit_uses_the_sentencepiece_model(tmp_path):
     res = score_text_files(ref, hyp, tmp_path / "score_ter", "token", None, bpe_model=model)
     assert res.ref_trn.read_text() == " ".join(pieces) + " (u1-u1)\n"
     assert res.summary.wrd == len(pieces) and res.summary.counts[4] >= 1
-    with pytest.raises(ValueError, match="--bpe-model"):
+    with pytest.raises(ValueError, match="--bpe_model"):
         score_text_files(ref, hyp, tmp_path / "x", "token", None)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from espnet_lowrank.bin import avsr_data
-from espnet_lowrank.corpora.kaldi_dir import read_table
+from espnet_lowrank.kaldi_dir import read_table
 from espnet_lowrank.video.array_io import save_video_array
 from espnet_lowrank.video.format_data import format_video_scp
 

@@ -69,7 +69,7 @@ asr_exp=""
 asr_stats_dir=""
 feats_normalize=global_mvn
 rank_analysis=false      # after training: effective ranks, plots, a suggested rank map
-rank_analysis_args="--suggest stable --param-ratio 0.5"
+rank_analysis_args="--suggest stable --param_ratio 0.5"
 
 # Decoding
 inference_config=""
@@ -370,7 +370,7 @@ decode_set() {
     local job_dirs=()
     for ((i = 1; i <= n; i++)); do job_dirs+=("${logdir}/output.${i}"); done
     ${python} -m espnet_lowrank.bin.recipe_tools merge-decode --keys "${data_feats}/${dset}/wav.scp" \
-        --out-dir "${dir}" "${job_dirs[@]}"
+        --out_dir "${dir}" "${job_dirs[@]}"
     decode_jobs=${n}
     decode_seconds=$((SECONDS - start))
 }
@@ -418,7 +418,7 @@ if [ -n "${speed_perturb_factors}" ]; then
                 ${python} -m espnet_lowrank.bin.recipe_tools speed-perturb "${sp_src}" "${sp_dst}" \
                 "${sp_opts[@]}" --keys "${sp_logdir}/keys.JOB.scp"
             ${python} -m espnet_lowrank.bin.recipe_tools speed-perturb "${sp_src}" "${sp_dst}" \
-                "${sp_opts[@]}" --no-progress
+                "${sp_opts[@]}" --no_progress
             touch "${sp_dst}/.done"
         fi
     fi
@@ -432,7 +432,7 @@ if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
         fi
         opts=(--fs "${fs}")
         if [ "${dset}" = "${train_set}" ]; then  # as ESPnet: only training data is filtered
-            opts+=(--min-sec "${min_wav_duration}" --max-sec "${max_wav_duration}" --drop-empty-text)
+            opts+=(--min_sec "${min_wav_duration}" --max_sec "${max_wav_duration}" --drop_empty_text)
         fi
         log "Stage 2: formatting data/${dset} -> ${out}"
         rm -rf "${out}"
@@ -451,8 +451,8 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
     else
         log "Stage 3: ${token_type} token list from ${bpe_train_text} -> ${token_listdir}"
         rm -rf "${token_listdir}"
-        ${python} -m espnet_lowrank.bin.recipe_tools token-list --token-type "${token_type}" \
-            --text "${bpe_train_text}" --out-dir "${token_listdir}" --nbpe "${nbpe}" --bpemode "${bpemode}"
+        ${python} -m espnet_lowrank.bin.recipe_tools token-list --token_type "${token_type}" \
+            --text "${bpe_train_text}" --out_dir "${token_listdir}" --nbpe "${nbpe}" --bpemode "${bpemode}"
         touch "${token_listdir}/.done"
     fi
 fi
@@ -582,7 +582,7 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
             exit 1
         }
         # Parameters, seconds per epoch and ranks for RESULTS.md (model_info.json, ranks.png).
-        ${python} -m espnet_lowrank.bin.model_info train --exp-dir "${asr_exp}" --plot "${asr_exp}/ranks.png"
+        ${python} -m espnet_lowrank.bin.model_info train --exp_dir "${asr_exp}" --plot "${asr_exp}/ranks.png"
         touch "${asr_exp}/.done"
     fi
 fi
@@ -597,7 +597,7 @@ if ${rank_analysis} && [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
         rm -rf "${out}"
         # shellcheck disable=SC2086  # options are a word list by design
         ${python} -m espnet_lowrank.bin.rank_analysis "${asr_exp}/${inference_asr_model}" \
-            --config "${asr_exp}/config.yaml" --out-dir "${out}" ${rank_analysis_args}
+            --config "${asr_exp}/config.yaml" --out_dir "${out}" ${rank_analysis_args}
         touch "${out}/.done"
     fi
 fi
@@ -616,9 +616,9 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
         fi
         decode_set "${dset}" "${dir}" "${nbest}" "Stage 9: decoding ${dset}" \
             "${dec_opts[@]}" "${inference_extra[@]}"
-        ${python} -m espnet_lowrank.bin.model_info decode --exp-dir "${asr_exp}" --set "${dset}" \
-            --wall-seconds "${decode_seconds}" --jobs "${decode_jobs}" --fs "${fs}" \
-            --utt2num-samples "${data_feats}/${dset}/utt2num_samples"
+        ${python} -m espnet_lowrank.bin.model_info decode --exp_dir "${asr_exp}" --set "${dset}" \
+            --wall_seconds "${decode_seconds}" --jobs "${decode_jobs}" --fs "${fs}" \
+            --utt2num_samples "${data_feats}/${dset}/utt2num_samples"
         touch "${dir}/.done"
     done
 fi
@@ -635,7 +635,7 @@ if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
             fi
             log "Stage 10: scoring ${dset} (${metric}) -> ${out}/result.txt"
             ${python} -m espnet_lowrank.bin.score --ref "${data_feats}/${dset}/text" \
-                --hyp "${dir}/1best_recog/text" --out-dir "${out}" --unit "${unit}"
+                --hyp "${dir}/1best_recog/text" --out_dir "${out}" --unit "${unit}"
             touch "${out}/.done"
         done
     done
@@ -651,9 +651,9 @@ if [ "${stage}" -le 11 ] && [ "${stop_stage}" -ge 11 ]; then
         # A folder holding only this model, so its RESULTS.md (packed with it) is its own.
         one_model=$(mktemp -d)
         ln -s "$(cd "${asr_exp}" && pwd)" "${one_model}/$(basename "${asr_exp}")"
-        ${python} -m espnet_lowrank.bin.make_results --exp-dir "${one_model}" --out "${asr_exp}/RESULTS.md"
+        ${python} -m espnet_lowrank.bin.make_results --exp_dir "${one_model}" --out "${asr_exp}/RESULTS.md"
         rm -rf "${one_model}"
-        ${python} -m espnet_lowrank.bin.make_results --exp-dir "${expdir}" --out RESULTS.md
+        ${python} -m espnet_lowrank.bin.make_results --exp_dir "${expdir}" --out RESULTS.md
     fi
 fi
 
@@ -683,10 +683,10 @@ if [ "${stage}" -le 13 ] && [ "${stop_stage}" -ge 13 ]; then
     if ${skip_upload}; then
         log "Stage 13: skipped (--skip_upload true)"
     else
-        up_opts=(--packed-zip "${packed_model}" --results-md "${asr_exp}/RESULTS.md")
+        up_opts=(--packed_zip "${packed_model}" --results_md "${asr_exp}/RESULTS.md")
         if [ -n "${hf_repo}" ] && [ -n "${HF_TOKEN:-}" ]; then
             log "Stage 13: uploading ${packed_model} to https://huggingface.co/${hf_repo}"
-            ${python} -m espnet_lowrank.bin.upload "${up_opts[@]}" --hf-repo "${hf_repo}"
+            ${python} -m espnet_lowrank.bin.upload "${up_opts[@]}" --hf_repo "${hf_repo}"
         else
             repo=${hf_repo:-espnet_lowrank/$(basename "${asr_exp}" | tr -c 'A-Za-z0-9._\n-' '_')}
             out=${asr_exp}/hf_upload_dry_run
@@ -695,7 +695,7 @@ if [ "${stage}" -le 13 ] && [ "${stop_stage}" -ge 13 ]; then
             else
                 log "Stage 13: dry run (needs --hf_repo and \$HF_TOKEN to upload) -> ${out}"
                 rm -rf "${out}"
-                ${python} -m espnet_lowrank.bin.upload "${up_opts[@]}" --hf-repo "${repo}" --dry-run "${out}"
+                ${python} -m espnet_lowrank.bin.upload "${up_opts[@]}" --hf_repo "${repo}" --dry_run "${out}"
                 touch "${out}/.done"
             fi
         fi
@@ -927,9 +927,9 @@ elif [ "${stop_stage}" -ge 14 ] && [ "${stage}" -le 19 ]; then
                 log "Stage 19: ${asr_exp}/RESULTS.md and ./RESULTS.md with the rescoring table"
                 one_model=$(mktemp -d)
                 ln -s "$(cd "${asr_exp}" && pwd)" "${one_model}/$(basename "${asr_exp}")"
-                ${python} -m espnet_lowrank.bin.make_results --exp-dir "${one_model}" --out "${asr_exp}/RESULTS.md"
+                ${python} -m espnet_lowrank.bin.make_results --exp_dir "${one_model}" --out "${asr_exp}/RESULTS.md"
                 rm -rf "${one_model}"
-                ${python} -m espnet_lowrank.bin.make_results --exp-dir "${expdir}" --out RESULTS.md
+                ${python} -m espnet_lowrank.bin.make_results --exp_dir "${expdir}" --out RESULTS.md
             else
                 log "Stage 19: no scored decoding in ${asr_exp} (stage 10): RESULTS.md not rewritten"
             fi

@@ -166,7 +166,7 @@ while read -r asr_config seed; do
         # effective ranks of the trained full-rank model, and a rank map with LR-SMS's
         # budget (factorizable layers at 0.45 of their dense size) suggested from them
         model_opts+=(--rank_analysis true
-            --rank_analysis_args "--suggest stable --param-ratio 0.45 --round-to 4")
+            --rank_analysis_args "--suggest stable --param_ratio 0.45 --round_to 4")
     fi
     if ! ${smoke} && [ "${asr_config}" = conf/train_asr_lr_sms.yaml ] && [ "${seed}" = 0 ]; then
         # stages 14-19: LoRA adaptation of a general-domain LM to the in-domain text, four
@@ -202,7 +202,7 @@ while read -r asr_config seed; do
     fi
 done <<<"${job_list}"
 if ${ablations}; then
-    ${python} -m espnet_lowrank.bin.make_results --exp-dir exp --out RESULTS.md \
+    ${python} -m espnet_lowrank.bin.make_results --exp_dir exp --out RESULTS.md \
         --ablations conf/ablations.yaml --kept_dir results --test_sets ${test_sets} \
         --readme ../../../README.md
 fi

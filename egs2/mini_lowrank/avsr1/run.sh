@@ -88,6 +88,6 @@ for tag in av_audio_only av_video_only av_full av_lr_sms; do
 done
 if ${all_decoded}; then  # the four models scored (not with --stop_stage before decoding)
     "${python}" -m espnet_lowrank.bin.avsr_data compare "${compare_opts[@]}" \
-        --inference-tag decode_asr_asr_model_valid.acc.ave --test-sets ${test_sets} \
+        --inference_tag decode_asr_asr_model_valid.acc.ave --test_sets ${test_sets} \
         --reference "AV full rank" --title "Audio-visual mini corpus (GRID-style grammar, word tokens)" --out RESULTS.md
 fi

@@ -44,7 +44,6 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from espnet_lowrank.corpora.kaldi_dir import Utterance, write_data_dir
 from espnet_lowrank.corpora.mini import text as text_mod
 from espnet_lowrank.corpora.mini.text import Sentence, iter_domain_sentences
 from espnet_lowrank.corpora.mini.tts import (
@@ -62,6 +61,7 @@ from espnet_lowrank.corpora.mini.vocab import (
 )
 from espnet_lowrank.corpora.mini.voices import VoiceConfig, draw_speakers
 from espnet_lowrank.corpora.mini.wordnet import WORDNET_DIR, iter_wordnet_sentences
+from espnet_lowrank.kaldi_dir import Utterance, write_data_dir
 
 logger = logging.getLogger(__name__)
 

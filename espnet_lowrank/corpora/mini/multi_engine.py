@@ -33,7 +33,6 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from espnet_lowrank.corpora.kaldi_dir import Utterance, write_data_dir
 from espnet_lowrank.corpora.mini.acoustics import AcousticsConfig, apply_acoustics
 from espnet_lowrank.corpora.mini.corpus import (
     SPLITS,
@@ -59,6 +58,7 @@ from espnet_lowrank.corpora.mini.tts import (
     write_wav,
 )
 from espnet_lowrank.corpora.mini.voices import TRAIN_ACCENTS, UNSEEN_ACCENTS, VARIANTS
+from espnet_lowrank.kaldi_dir import Utterance, write_data_dir
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass
 from typing import List, Sequence
 
-from espnet_lowrank.corpora.mini.tts import ESPEAK_RATE, Speaker
+from espnet_lowrank.corpora.mini.espeak import ESPEAK_RATE, Speaker
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INIT_PHONEME_EVENTS = 0x0001

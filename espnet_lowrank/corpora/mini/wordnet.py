@@ -39,7 +39,7 @@ def read_usage_examples(wordnet_dir: Path | str = WORDNET_DIR) -> List[str]:
         if not path.is_file():
             raise FileNotFoundError(
                 f"WordNet data file not found: {path} (install the Debian package "
-                f"wordnet-base, or make the corpus with --general-text fortunes)"
+                f"wordnet-base, or make the corpus with --general_text fortunes)"
             )
         with path.open(encoding="latin-1") as f:
             for line in f:

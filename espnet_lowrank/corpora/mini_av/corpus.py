@@ -34,7 +34,6 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from espnet_lowrank.corpora.kaldi_dir import write_data_dir
 from espnet_lowrank.corpora.mini.corpus import (
     SPLITS,
     PlannedUtt,
@@ -49,6 +48,7 @@ from espnet_lowrank.corpora.mini.voices import VoiceConfig, draw_speakers
 from espnet_lowrank.corpora.mini_av import grid
 from espnet_lowrank.corpora.mini_av.mouth import draw_appearance, render_frame
 from espnet_lowrank.corpora.mini_av.track import draw_articulation, frame_count, mouth_track
+from espnet_lowrank.kaldi_dir import write_data_dir
 from espnet_lowrank.video.array_io import save_video_array
 
 logger = logging.getLogger(__name__)

@@ -18,10 +18,10 @@ from typing import Dict
 import numpy as np
 import pytest
 
-from espnet_lowrank.corpora.kaldi_dir import read_table
 from espnet_lowrank.corpora.mini.corpus import SPLITS, CorpusConfig, build_corpus
 from espnet_lowrank.corpora.mini.text import FORTUNE_DIR
 from espnet_lowrank.corpora.mini.voices import VoiceConfig
+from espnet_lowrank.kaldi_dir import read_table
 
 REPO = Path(__file__).resolve().parents[3]
 TABLES = ("wav.scp", "text", "utt2spk", "spk2utt", "phonemes")
@@ -185,11 +185,11 @@ def test_data_sh_runs_cli_in_smoke_mode(tmp_path: Path) -> None:
             "--seed",
             "3",
             "--",
-            "--train-utts",
+            "--train_utts",
             "10",
-            "--test-sentences",
+            "--test_sentences",
             "5",
-            "--dev-sentences",
+            "--dev_sentences",
             "5",
         ],
         cwd=tmp_path,

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from espnet_lowrank.corpora.kaldi_dir import read_table
 from espnet_lowrank.corpora.mini import engines
 from espnet_lowrank.corpora.mini.corpus import SPLITS, CorpusConfig
 from espnet_lowrank.corpora.mini.engines import EngineMissing
@@ -30,6 +29,7 @@ from espnet_lowrank.corpora.mini.multi_engine import (
     espeak_voices,
 )
 from espnet_lowrank.corpora.mini.text import FORTUNE_DIR
+from espnet_lowrank.kaldi_dir import read_table
 
 NEEDS = (
     shutil.which("espeak-ng") and shutil.which("flite") and shutil.which("text2wave")

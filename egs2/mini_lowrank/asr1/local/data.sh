@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-args=(--out-dir "${data_dir}" --wav-dir "${wav_dir}" --seed "${seed}" --nj "${nj}" --corpus "${corpus}")
+args=(--out_dir "${data_dir}" --wav_dir "${wav_dir}" --seed "${seed}" --nj "${nj}" --corpus "${corpus}")
 case "${smoke}" in
     true) args+=(--smoke) ;;
     false) ;;

@@ -33,7 +33,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-args=(--out-dir "${data_dir}" --wav-dir "${media_dir}/wav" --video-dir "${media_dir}/video"
+args=(--out_dir "${data_dir}" --wav_dir "${media_dir}/wav" --video_dir "${media_dir}/video"
       --seed "${seed}" --nj "${nj}")
 case "${smoke}" in
     true) args+=(--smoke) ;;
