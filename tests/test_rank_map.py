@@ -159,6 +159,6 @@ def test_files_sections_and_presets(tmp_path):
 def test_parts_outside_the_preset_sections_take_mappings_only():
     spec = load_rank_map({"groups": {"hidden": 0.25}}, "fusion", where="fusion_conf.rank_map")
     assert spec["groups"] == {"hidden": 0.25}
-    assert load_rank_map(None, "fusion")["default"] == "dense"
+    assert load_rank_map(None, "fusion").default == "dense"
     with pytest.raises(RankMapError, match=r"fusion_conf\.rank_map: presets and rank-map files"):
         load_rank_map("lr_sms", "fusion", where="fusion_conf.rank_map")
