@@ -275,8 +275,10 @@ class LowRankLayer(nn.Module):
     @staticmethod
     def dense_geometry(dense: nn.Module) -> Dict[str, Any]:
         """This class's shape arguments (all but ``rank``, ``bias``, ``init``, ``device``,
-        ``dtype``) for a layer of ``dense``'s shape."""
-        raise NotImplementedError
+        ``dtype``) for a layer of ``dense``'s shape: here ``in_features`` and
+        ``out_features`` of its weight matrix ``(out, in)``."""
+        shape = dense.weight.shape
+        return {"in_features": math.prod(shape[1:]), "out_features": shape[0]}
 
     def _new_dense(self) -> nn.Module:
         """A new dense module of this layer's shape, on the factors' device and dtype."""
@@ -368,10 +370,6 @@ class LowRankLinear(LowRankLayer):
         if not isinstance(dense, nn.Linear):
             raise TypeError(f"expected nn.Linear, got {type(dense).__name__}")
 
-    @staticmethod
-    def dense_geometry(dense: nn.Linear) -> Dict[str, Any]:
-        return {"in_features": dense.in_features, "out_features": dense.out_features}
-
     @classmethod
     def from_linear(cls, linear: nn.Linear, rank: int, init: str = "svd") -> LowRankLinear:
         """Compress a (trained) ``nn.Linear`` to its best rank-``rank`` approximation."""
@@ -419,10 +417,6 @@ class LowRankPointwiseConv1d(LowRankLayer):
             or dense.padding not in ((0,), "valid")
         ):
             raise TypeError(f"not a plain pointwise Conv1d: {dense}")
-
-    @staticmethod
-    def dense_geometry(dense: nn.Conv1d) -> Dict[str, Any]:
-        return {"in_features": dense.in_channels, "out_features": dense.out_channels}
 
     @classmethod
     def from_conv(cls, conv: nn.Conv1d, rank: int, init: str = "svd") -> LowRankPointwiseConv1d:
