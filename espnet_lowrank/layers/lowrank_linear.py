@@ -308,7 +308,8 @@ class LowRankLayer(nn.Module):
     @classmethod
     def drawn_like(cls: Type[_L], dense: nn.Module, rank: int, init: str) -> _L:
         """A new layer of ``dense``'s shape with factors drawn per ``init`` and the bias
-        of ``dense`` (factorizing at ``spectral`` or ``random`` init)."""
+        of ``dense`` (factorizing at ``spectral`` or ``random`` init). It is built as the
+        constructor builds it, bias draw included, then takes the dense bias."""
         layer = cls(**cls._kwargs_like(dense, rank, init))
         if dense.bias is not None:
             with torch.no_grad():
