@@ -92,10 +92,7 @@ def to_lowrank(
     for part in rank_maps:
         module = getattr(model, part)
         assert isinstance(module, LowRankPartMixin)
-        for slot in module.rank_slots:
-            rank = module.resolved_ranks[slot.name]
-            if rank is None:
-                continue
+        for slot, rank in module.rank_plan.factorized():
             key = f"{part}.{slot.name}."
             if key + "weight" not in state:
                 raise ValueError(f"{model_file}: no {key}weight (is it the model of {config}?)")

@@ -11,29 +11,26 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Sequence, Tuple
 
 from espnet_lowrank import catalogue
-from espnet_lowrank.rank_map import LayerSlot, load_rank_map, resolve
+from espnet_lowrank.rank_map import RankPlan, load_rank_map
 from espnet_lowrank.tasks.build import model_from_config
 
 # task -> {part: our registered names}
 LOWRANK_PARTS = {task: catalogue.lowrank_names(task) for task in catalogue.TASKS}
 
 
-@dataclass
+@dataclass(frozen=True)
 class ResolvedPart:
-    """A low-rank part of a config: its layers, their ranks, its dense size."""
+    """A low-rank part of a config: its rank plan and its parameters when dense."""
 
-    slots: List[LayerSlot]
-    ranks: Dict[str, Optional[int]]
-    num_blocks: int
+    plan: RankPlan
     dense_params: int
 
     @property
     def lowrank_params(self) -> int:
-        saved = sum(s.params(None) - s.params(self.ranks[s.name]) for s in self.slots)
-        return self.dense_params - saved
+        return self.dense_params - (self.plan.params_dense - self.plan.params_lowrank)
 
 
 def resolve_config(
@@ -85,11 +82,10 @@ def _resolve(
     for part, spec in specs.items():
         module = getattr(model, part)
         schema = type(module).RANK_SCHEMA
-        slots = module.rank_slots  # all dense here
+        built = module.rank_plan  # all dense here
         spec = load_rank_map(spec, schema.part, where=f"{part}_conf.rank_map")
-        ranks = resolve(spec, slots, schema, module.rank_num_blocks)
-        dense = sum(p.numel() for p in module.parameters())
-        parts[part] = ResolvedPart(slots, ranks, module.rank_num_blocks, dense)
+        plan = RankPlan.resolve(spec, built.slots, schema, built.num_blocks)
+        parts[part] = ResolvedPart(plan, sum(p.numel() for p in module.parameters()))
     dense_by_child = {
         name: sum(p.numel() for p in child.parameters()) for name, child in model.named_children()
     }

@@ -23,15 +23,11 @@ from torch import nn
 
 from espnet_lowrank.factorize import factorize
 from espnet_lowrank.rank_map import (
-    LayerSlot,
     RankMapLike,
+    RankPlan,
     RankSchema,
     find_slots,
-    format_table,
     load_rank_map,
-    resolve,
-    resolved_to_yaml_map,
-    summarize,
 )
 
 logger = logging.getLogger(__name__)
@@ -56,10 +52,8 @@ class LowRankPartMixin:
 
     RANK_SCHEMA: ClassVar[RankSchema]
 
-    rank_slots: List[LayerSlot]
-    rank_num_blocks: int
-    resolved_ranks: Dict[str, Optional[int]]
-    rank_map_spec: Dict[str, Any]
+    #: the resolved rank map this module was factorized by
+    rank_plan: RankPlan
 
     def _apply_rank_map(
         self, rank_map: RankMapLike, num_blocks: int, where: Optional[str] = None
@@ -72,35 +66,30 @@ class LowRankPartMixin:
         part = self.RANK_SCHEMA.part
         title = where or part
         where = where or f"{part}_conf.rank_map"
+        schema = self.RANK_SCHEMA
         spec = load_rank_map(rank_map, part, where=where)
-        slots = find_slots(self, self.RANK_SCHEMA)
-        ranks = resolve(spec, slots, self.RANK_SCHEMA, num_blocks)
-        factorize(self, slots, ranks, init=spec["init"])
-        self.rank_slots = slots
-        self.rank_num_blocks = num_blocks
-        self.resolved_ranks = ranks
-        self.rank_map_spec = {k: v for k, v in spec.items() if k != "_where"}
+        plan = RankPlan.resolve(spec, find_slots(self, schema), schema, num_blocks)
+        factorize(self, plan)
+        self.rank_plan = plan
         total = sum(p.numel() for p in self.parameters())
-        logger.info("%s", format_table(slots, ranks, f"{title} ({type(self).__name__})", total))
-        info = summarize(slots, ranks)
-        if info["no_saving"]:
+        logger.info("%s", plan.table(f"{title} ({type(self).__name__})", total))
+        no_saving = plan.no_saving()
+        if no_saving:
             logger.warning(
                 "%s: %d factorized layer(s) save no parameters at their rank: %s",
                 where,
-                len(info["no_saving"]),
-                ", ".join(info["no_saving"]),
+                len(no_saving),
+                ", ".join(no_saving),
             )
         self.register_load_state_dict_pre_hook(_check_factorized_keys)
 
     def rank_map_config(self) -> Dict[str, Any]:
         """The rank map to save in a config: the spec plus ``resolved`` per layer."""
-        cfg = {k: v for k, v in self.rank_map_spec.items() if k != "resolved"}
-        cfg["resolved"] = resolved_to_yaml_map(self.resolved_ranks)
-        return cfg
+        return self.rank_plan.to_config()
 
     def rank_table(self) -> str:
         total = sum(p.numel() for p in self.parameters())  # type: ignore[attr-defined]
-        return format_table(self.rank_slots, self.resolved_ranks, self.RANK_SCHEMA.part, total)
+        return self.rank_plan.table(self.RANK_SCHEMA.part, total)
 
 
 def _check_factorized_keys(
@@ -116,7 +105,8 @@ def _check_factorized_keys(
     """Every factorizable layer must find exactly its own keys (weights, factors and
     bias) in the checkpoint: none missing, none unexpected, whatever ``strict`` is."""
     problems = []
-    for slot in module.rank_slots:
+    plan = module.rank_plan
+    for slot in plan.slots:
         name = prefix + slot.name
         expected = {
             k[len(name) + 1 :]
@@ -125,7 +115,7 @@ def _check_factorized_keys(
         present = {k[len(name) + 1 :] for k in state_dict if k.startswith(name + ".")}
         if present == expected:
             continue
-        lowrank = module.resolved_ranks[slot.name] is not None
+        lowrank = plan.ranks[slot.name] is not None
         dense_ckpt = "weight" in present and not {"U", "V"} & present
         factor_ckpt = bool({"U", "V"} & present) and "weight" not in present
         if lowrank and dense_ckpt:

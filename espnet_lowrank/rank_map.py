@@ -52,7 +52,7 @@ import fnmatch
 import logging
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -143,13 +143,107 @@ class RankSchema:
         return sorted(set(self.groups) | set(self.aliases))
 
 
+@dataclass(frozen=True)
+class RankMapSpec:
+    """A validated rank map for one model part (the keys of the module docstring).
+
+    Made by :meth:`from_dict` (or :func:`load_rank_map`, which also reads presets and
+    files); saved back by :meth:`to_dict`. Group and layer *values* are checked by
+    :func:`resolve`, against the layers they set.
+
+    Attributes:
+        init: one of ``espnet_lowrank.layers.INIT_MODES``.
+        round_to: ratio-derived ranks are rounded to a multiple of it (int >= 1).
+        default: value of every factorizable layer no other key sets.
+        groups: group or alias name -> value or per-block schedule.
+        optional: keys of ``groups`` allowed to match no layer.
+        layers: exact layer name or fnmatch pattern -> value.
+        resolved: layer name -> rank or ``dense``, taken as it is; ``None`` if not given.
+        where: how error messages name the map (``encoder_conf.rank_map``); not saved.
+    """
+
+    init: str = "svd"
+    round_to: int = 1
+    default: Any = DENSE
+    groups: Dict[str, Any] = field(default_factory=dict)
+    optional: List[str] = field(default_factory=list)
+    layers: Dict[str, Any] = field(default_factory=dict)
+    resolved: Optional[Dict[str, Any]] = None
+    where: str = field(default="rank_map", compare=False)
+
+    @classmethod
+    def from_dict(cls, value: Any, where: str = "rank_map") -> RankMapSpec:
+        """Validate the mapping ``value`` (top-level keys and their types; a deep copy is
+        kept). Errors are :class:`RankMapError` naming ``where``, the key and the value."""
+        if not isinstance(value, Mapping):
+            raise RankMapError(f"{where}: expected a mapping, got {type(value).__name__}")
+        spec = copy.deepcopy(dict(value))
+        unknown = sorted(set(spec) - set(TOP_KEYS))
+        if unknown:
+            raise RankMapError(f"{where}: unknown key(s) {unknown}; allowed: {list(TOP_KEYS)}")
+        from espnet_lowrank.layers import INIT_MODES
+
+        init = spec.get("init", "svd")
+        if init not in INIT_MODES:
+            raise RankMapError(f"{where}.init: {init!r} is not one of {INIT_MODES}")
+        rt = spec.get("round_to", 1)
+        if isinstance(rt, bool) or not isinstance(rt, int) or rt < 1:
+            raise RankMapError(f"{where}.round_to: must be an int >= 1, got {rt!r}")
+        tables = {}
+        for key in ("groups", "layers"):
+            table = spec.get(key, {})
+            if not isinstance(table, Mapping):  # `groups: 0`, `groups: ''`, `groups:`
+                got = "nothing (empty)" if table is None else repr(table)
+                raise RankMapError(
+                    f"{where}.{key}: expected a mapping (write {{}} for none), got {got}"
+                )
+            tables[key] = dict(table)
+        optional = spec.get("optional", [])
+        if (
+            not isinstance(optional, list)
+            or not all(isinstance(k, str) for k in optional)
+            or not set(optional) <= set(tables["groups"])
+        ):
+            raise RankMapError(
+                f"{where}.optional: must be a list of keys of groups "
+                f"{sorted(tables['groups'])}, got {optional!r}"
+            )
+        resolved = spec.get("resolved")
+        if resolved is not None and not isinstance(resolved, Mapping):
+            raise RankMapError(f"{where}.resolved: expected a mapping, got {resolved!r}")
+        return cls(
+            init=init,
+            round_to=rt,
+            default=spec.get("default", DENSE),
+            groups=tables["groups"],
+            optional=optional,
+            layers=tables["layers"],
+            resolved=None if resolved is None else dict(resolved),
+            where=where,
+        )
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The mapping :meth:`from_dict` reads back (``resolved`` only when set)."""
+        out = {
+            "init": self.init,
+            "round_to": self.round_to,
+            "default": self.default,
+            "groups": self.groups,
+            "optional": self.optional,
+            "layers": self.layers,
+        }
+        if self.resolved is not None:
+            out["resolved"] = self.resolved
+        return copy.deepcopy(out)
+
+
 # --------------------------------------------------------------------- loading
 def preset_names() -> List[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
 
 
-def load_rank_map(value: RankMapLike, part: str, where: str = "rank_map") -> Dict[str, Any]:
-    """Turn a preset name, YAML path or mapping into a validated rank-map dict.
+def load_rank_map(value: RankMapLike, part: str, where: str = "rank_map") -> RankMapSpec:
+    """Turn a preset name, YAML path or mapping into a validated :class:`RankMapSpec`.
 
     Args:
         value: preset name, path to a YAML file, a mapping, or ``None`` (= ``dense``).
@@ -158,7 +252,7 @@ def load_rank_map(value: RankMapLike, part: str, where: str = "rank_map") -> Dic
         where: how error messages name the option (e.g. ``encoder_conf.rank_map``).
 
     Returns:
-        A deep copy, with only known top-level keys (checked), ready for :func:`resolve`.
+        The validated spec (a deep copy of the mapping), ready for :func:`resolve`.
     """
     if value is None:
         value = {"default": DENSE}
@@ -194,85 +288,38 @@ def load_rank_map(value: RankMapLike, part: str, where: str = "rank_map") -> Dic
             data = data[part]
             where = f"{where} [{part}]"
         value = data
-    if not isinstance(value, Mapping):
-        raise RankMapError(f"{where}: expected a mapping, got {type(value).__name__}")
-    spec = copy.deepcopy(dict(value))
-    unknown = sorted(set(spec) - set(TOP_KEYS))
-    if unknown:
-        raise RankMapError(f"{where}: unknown key(s) {unknown}; allowed: {list(TOP_KEYS)}")
-    spec.setdefault("init", "svd")
-    spec.setdefault("round_to", 1)
-    spec.setdefault("default", DENSE)
-    spec.setdefault("groups", {})
-    spec.setdefault("layers", {})
-    from espnet_lowrank.layers import INIT_MODES
-
-    if spec["init"] not in INIT_MODES:
-        raise RankMapError(f"{where}.init: {spec['init']!r} is not one of {INIT_MODES}")
-    rt = spec["round_to"]
-    if isinstance(rt, bool) or not isinstance(rt, int) or rt < 1:
-        raise RankMapError(f"{where}.round_to: must be an int >= 1, got {rt!r}")
-    for key in ("groups", "layers"):
-        if not isinstance(spec[key], Mapping):  # `groups: 0`, `groups: ''`, `groups:`
-            got = "nothing (empty)" if spec[key] is None else repr(spec[key])
-            raise RankMapError(
-                f"{where}.{key}: expected a mapping (write {{}} for none), got {got}"
-            )
-        spec[key] = dict(spec[key])
-    optional = spec.setdefault("optional", [])
-    if (
-        not isinstance(optional, list)
-        or not all(isinstance(k, str) for k in optional)
-        or not set(optional) <= set(spec["groups"])
-    ):
-        raise RankMapError(
-            f"{where}.optional: must be a list of keys of groups "
-            f"{sorted(spec['groups'])}, got {optional!r}"
-        )
-    spec["_where"] = where
-    return spec
+    return RankMapSpec.from_dict(value, where)
 
 
 # ------------------------------------------------------------------ discovery
 def find_slots(root: Any, schema: RankSchema) -> List[LayerSlot]:
-    """Every module of ``root`` matched by ``schema`` (dense or already factorized)."""
-    from torch import nn
+    """Every module of ``root`` matched by ``schema`` (dense or already factorized).
 
-    from espnet_lowrank.layers import LowRankConv2d, LowRankLinear, LowRankPointwiseConv1d
+    A pattern of kind ``k`` matches a module of ``LOWRANK_CLASSES[k]`` or of its
+    ``DENSE_TYPE``; a dense one that the class cannot factorize (a non-pointwise
+    ``Conv1d``, say) is an error.
+    """
+    from espnet_lowrank.layers import LOWRANK_CLASSES
 
-    lowrank_class = {
-        "linear": LowRankLinear,
-        "conv1x1": LowRankPointwiseConv1d,
-        "conv2d": LowRankConv2d,
-    }
-    compiled = [(re.compile(rx), g, k) for rx, g, k in schema.patterns]
+    compiled = [(re.compile(rx), g, LOWRANK_CLASSES[k]) for rx, g, k in schema.patterns]
     slots: List[LayerSlot] = []
     for name, mod in root.named_modules():
-        for rx, group, kind in compiled:
+        for rx, group, cls in compiled:
             m = rx.fullmatch(name)
             if not m:
                 continue
-            if isinstance(mod, LowRankLinear):
-                if type(mod) is not lowrank_class[kind]:
-                    continue
-                i, o, bias = mod.in_features, mod.out_features, mod.bias is not None
-            elif kind == "linear" and isinstance(mod, nn.Linear):
-                i, o, bias = mod.in_features, mod.out_features, mod.bias is not None
-            elif kind == "conv1x1" and isinstance(mod, nn.Conv1d):
-                LowRankPointwiseConv1d.check_pointwise(mod)
-                i, o, bias = mod.in_channels, mod.out_channels, mod.bias is not None
-            elif kind == "conv2d" and isinstance(mod, nn.Conv2d):
-                LowRankConv2d.check_conv2d(mod)
-                i, o = mod.weight[0].numel(), mod.out_channels
-                bias = mod.bias is not None
+            if isinstance(mod, cls):
+                i, o = mod.in_features, mod.out_features
+            elif isinstance(mod, cls.DENSE_TYPE):
+                cls.check_dense(mod)
+                o, i = mod.weight.shape[0], math.prod(mod.weight.shape[1:])
             else:
                 continue
             if min(i, o) == 0:  # zero-width layers exist in degenerate ESPnet configs
                 break
             block = m.groupdict().get("block")
-            slots.append(
-                LayerSlot(name, group, None if block is None else int(block), i, o, kind, bias)
-            )
+            block = None if block is None else int(block)
+            slots.append(LayerSlot(name, group, block, i, o, cls.KIND, mod.bias is not None))
             break
     return slots
 
@@ -346,19 +393,17 @@ def _to_rank(parsed: Tuple[str, Any], slot: LayerSlot, round_to: int, where: str
 
 
 def resolve(
-    spec: Mapping[str, Any],
+    spec: RankMapSpec,
     slots: Sequence[LayerSlot],
     schema: RankSchema,
     num_blocks: int,
 ) -> Dict[str, Optional[int]]:
-    """Rank of every slot (``None`` = dense) from a spec returned by :func:`load_rank_map`."""
-    where = spec.get("_where", "rank_map")
+    """Rank of every slot (``None`` = dense) under ``spec`` (see :meth:`RankPlan.resolve`)."""
+    where = spec.where
     by_name = {s.name: s for s in slots}
     groups_present = {s.group for s in slots}
-    if spec.get("resolved") is not None:
-        res = spec["resolved"]
-        if not isinstance(res, Mapping):
-            raise RankMapError(f"{where}.resolved: expected a mapping, got {res!r}")
+    if spec.resolved is not None:
+        res = spec.resolved
         extra = sorted(set(res) - set(by_name))
         missing = sorted(
             n for n, s in by_name.items() if n not in res and s.group not in schema.opt_in
@@ -376,25 +421,25 @@ def resolve(
             out[name] = _to_rank(parsed, by_name[name], 1, f"{where}.resolved.{name}")
         return out
 
-    round_to = spec.get("round_to", 1)
-    default = _parse_value(spec.get("default", DENSE), f"{where}.default")
+    round_to = spec.round_to
+    default = _parse_value(spec.default, f"{where}.default")
     # group -> per-block parsed values; specific groups override aliases
     per_group: Dict[str, Tuple[List[Tuple[str, Any]], str]] = {}
-    entries = list((spec.get("groups") or {}).items())
+    entries = list(spec.groups.items())
     for key, value in sorted(entries, key=lambda kv: kv[0] not in schema.aliases):
         kw = f"{where}.groups.{key}"
         if key in schema.aliases:
             targets = [g for g in schema.aliases[key] if g in groups_present]
         elif key in schema.groups:
             targets = [key] if key in groups_present else []
-        elif key in schema.family and key in spec.get("optional", ()):
+        elif key in schema.family and key in spec.optional:
             continue  # another encoder's group, in a preset written for all of them
         else:
             raise RankMapError(
                 f"{kw}: unknown group for the {schema.part}; known: {schema.all_keys()}"
             )
         if not targets:
-            if key in spec.get("optional", ()):
+            if key in spec.optional:
                 continue
             raise RankMapError(f"{kw}: matches no layer of this {schema.part} model")
         for g in targets:
@@ -413,7 +458,7 @@ def resolve(
             out[s.name] = _to_rank(default, s, round_to, f"{where}.default")
 
     matched_by: Dict[str, str] = {}
-    for pattern, value in (spec.get("layers") or {}).items():
+    for pattern, value in spec.layers.items():
         kw = f"{where}.layers.{pattern}"
         hits = [n for n in by_name if fnmatch.fnmatchcase(n, str(pattern))]
         if not hits:
@@ -430,62 +475,90 @@ def resolve(
     return out
 
 
-# ----------------------------------------------------------------- reporting
-def summarize(slots: Sequence[LayerSlot], ranks: Mapping[str, Optional[int]]) -> Dict[str, Any]:
-    """Counts over the factorizable layers: dense vs actual parameters."""
-    dense = sum(s.params(None) for s in slots)
-    actual = sum(s.params(ranks[s.name]) for s in slots)
-    no_saving = [
-        s.name
-        for s in slots
-        if ranks[s.name] is not None and s.params(ranks[s.name]) >= s.params(None)
-    ]
-    return {
-        "layers": len(slots),
-        "factorized": sum(r is not None for r in ranks.values()),
-        "params_dense": dense,
-        "params_lowrank": actual,
-        "no_saving": no_saving,
-    }
+# ----------------------------------------------------------------- the plan
+@dataclass(frozen=True)
+class RankPlan:
+    """A rank map resolved against one model part.
 
+    What :func:`espnet_lowrank.factorize.factorize` applies, and what the per-layer
+    table, the saved config, the parameter counts and the analysis read.
 
-def format_table(
-    slots: Sequence[LayerSlot],
-    ranks: Mapping[str, Optional[int]],
-    title: str,
-    total_params: Optional[int] = None,
-) -> str:
-    """Per-layer table: layer, shape, rank, parameters dense -> low-rank, totals."""
-    rows = [("layer", "shape", "rank", "params", "")]
-    for s in slots:
-        r = ranks[s.name]
-        note = "no saving" if r is not None and s.params(r) >= s.params(None) else ""
-        rows.append(
-            (
-                s.name,
-                f"{s.out_features}x{s.in_features}",
-                "dense" if r is None else str(r),
-                f"{s.params(None):,} -> {s.params(r):,}",
-                note,
+    Attributes:
+        slots: the part's factorizable layers, in module order.
+        ranks: layer name -> rank, ``None`` for a layer kept dense (every slot listed).
+        num_blocks: blocks of the part (per-block schedules have this many values).
+        spec: the rank map it was resolved from.
+    """
+
+    slots: Tuple[LayerSlot, ...]
+    ranks: Dict[str, Optional[int]]
+    num_blocks: int
+    spec: RankMapSpec
+
+    @classmethod
+    def resolve(
+        cls, spec: RankMapSpec, slots: Sequence[LayerSlot], schema: RankSchema, num_blocks: int
+    ) -> RankPlan:
+        """Resolve ``spec`` for ``slots`` (found by :func:`find_slots` with ``schema``)."""
+        return cls(tuple(slots), resolve(spec, slots, schema, num_blocks), num_blocks, spec)
+
+    def factorized(self) -> List[Tuple[LayerSlot, int]]:
+        """``(slot, rank)`` of every layer the plan factorizes."""
+        return [(s, self.ranks[s.name]) for s in self.slots if self.ranks[s.name] is not None]
+
+    @property
+    def params_dense(self) -> int:
+        """Parameters (weights + biases) of the slots, all dense."""
+        return sum(s.params(None) for s in self.slots)
+
+    @property
+    def params_lowrank(self) -> int:
+        """Parameters of the slots at their planned ranks."""
+        return sum(s.params(self.ranks[s.name]) for s in self.slots)
+
+    def no_saving(self) -> List[str]:
+        """Factorized layers whose rank stores at least as many parameters as dense."""
+        return [s.name for s, r in self.factorized() if s.params(r) >= s.params(None)]
+
+    def table(self, title: str, total_params: Optional[int] = None) -> str:
+        """Per-layer table: layer, shape, rank, parameters dense -> low-rank, totals;
+        with ``total_params`` (the part's, at these ranks) a whole-part line too."""
+        rows = [("layer", "shape", "rank", "params", "")]
+        for s in self.slots:
+            r = self.ranks[s.name]
+            note = "no saving" if r is not None and s.params(r) >= s.params(None) else ""
+            rows.append(
+                (
+                    s.name,
+                    f"{s.out_features}x{s.in_features}",
+                    "dense" if r is None else str(r),
+                    f"{s.params(None):,} -> {s.params(r):,}",
+                    note,
+                )
             )
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    lines = [f"{title}:"]
-    for r in rows:
-        lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-    info = summarize(slots, ranks)
-    ratio = info["params_dense"] / max(1, info["params_lowrank"])
-    lines.append(
-        f"  factorizable layers: {info['factorized']}/{info['layers']} factorized, "
-        f"{info['params_dense']:,} -> {info['params_lowrank']:,} params ({ratio:.2f}x smaller)"
-    )
-    if total_params is not None:
-        before = total_params - info["params_lowrank"] + info["params_dense"]
+        widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        lines = [f"{title}:"]
+        for r in rows:
+            lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        dense, low = self.params_dense, self.params_lowrank
         lines.append(
-            f"  whole {title.split()[0]}: {before:,} -> {total_params:,} params "
-            f"({before / max(1, total_params):.2f}x smaller)"
+            f"  factorizable layers: {len(self.factorized())}/{len(self.slots)} factorized, "
+            f"{dense:,} -> {low:,} params ({dense / max(1, low):.2f}x smaller)"
         )
-    return "\n".join(lines)
+        if total_params is not None:
+            before = total_params - low + dense
+            lines.append(
+                f"  whole {title.split()[0]}: {before:,} -> {total_params:,} params "
+                f"({before / max(1, total_params):.2f}x smaller)"
+            )
+        return "\n".join(lines)
+
+    def to_config(self) -> Dict[str, Any]:
+        """The rank map to save in a config: the spec, its ``resolved`` replaced by this
+        plan's ranks (a model rebuilt from it gets exactly these ranks)."""
+        cfg = {k: v for k, v in self.spec.to_dict().items() if k != "resolved"}
+        cfg["resolved"] = resolved_to_yaml_map(self.ranks)
+        return cfg
 
 
 def resolved_to_yaml_map(ranks: Mapping[str, Optional[int]]) -> Dict[str, RankValue]:

@@ -29,13 +29,14 @@ def plot_config_ranks(
         raise ValueError(f"{config}: no low-rank part ({', '.join(names)})")
     fig, axes = plt.subplots(1, len(parts), figsize=(6 * len(parts), 4), squeeze=False)
     for ax, (part, res) in zip(axes[0], parts.items()):
+        plan = res.plan
         groups = {}
-        for s in res.slots:
+        for s in plan.slots:
             groups.setdefault(s.group, []).append(s)
         for group, slots in sorted(groups.items()):
-            ratios = [(res.ranks[s.name] or s.max_rank) / s.max_rank for s in slots]
-            dense = [res.ranks[s.name] is None for s in slots]
-            xs = [s.block if s.block is not None else res.num_blocks for s in slots]
+            ratios = [(plan.ranks[s.name] or s.max_rank) / s.max_rank for s in slots]
+            dense = [plan.ranks[s.name] is None for s in slots]
+            xs = [s.block if s.block is not None else plan.num_blocks for s in slots]
             (line,) = ax.plot(xs, ratios, marker="o", label=group, alpha=0.8)
             ax.scatter(
                 [x for x, d in zip(xs, dense) if d],
@@ -45,7 +46,7 @@ def plot_config_ranks(
                 s=80,
             )
         ax.set_title(f"{part}: rank / min(in, out)")
-        ax.set_xlabel(f"block (global layers at {res.num_blocks})")
+        ax.set_xlabel(f"block (global layers at {plan.num_blocks})")
         ax.set_ylim(0, 1.05)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, ncol=2)

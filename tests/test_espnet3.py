@@ -34,7 +34,7 @@ def test_espnet3_builds_and_trains_a_step_of_our_model(task):
     model = task_utils.get_espnet_model(task, dict(MODEL))
     enc = model.encoder
     assert type(enc).__name__ == "LowRankEBranchformerEncoder"
-    assert any(r is not None for r in enc.resolved_ranks.values())
+    assert any(r is not None for r in enc.rank_plan.ranks.values())
     torch.manual_seed(0)
     speech = torch.randn(2, 40, 20)
     text = torch.tensor([[3, 4, 3], [5, 3, -1]])

@@ -64,7 +64,7 @@ def test_build_model_from_file_checks_the_bias(saved):
     from espnet2.tasks.asr import ASRTask
 
     model, _ = ASRTask.build_model_from_file(str(saved.config), str(saved.weights))
-    assert model.encoder.resolved_ranks  # the low-rank model, loaded
+    assert model.encoder.rank_plan.ranks  # the low-rank model, loaded
     with pytest.raises(RuntimeError, match=r"feed_forward\.w_1: missing \['bias'\]"):
         ASRTask.build_model_from_file(str(saved.config), str(saved.no_bias))
 

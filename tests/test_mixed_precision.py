@@ -8,7 +8,7 @@ runs the path tested here, with the CUDA device type.
 import torch
 
 from espnet_lowrank.bench import models
-from espnet_lowrank.layers import LowRankLinear
+from espnet_lowrank.layers import LowRankLayer
 from espnet_lowrank.lm.lowrank_transformer_lm import LowRankTransformerLM
 
 BF16 = dict(device_type="cpu", dtype=torch.bfloat16)
@@ -20,7 +20,7 @@ def _check_training_step(model, loss_of) -> None:
     with torch.autocast(**BF16):
         loss = loss_of(model)
     loss.backward()
-    factors = [m for m in model.modules() if isinstance(m, LowRankLinear)]
+    factors = [m for m in model.modules() if isinstance(m, LowRankLayer)]
     assert factors
     for layer in factors:
         for p in (layer.U, layer.V):
@@ -32,7 +32,7 @@ def _check_eval_switching(model, output_of) -> None:
     """Eval outputs under autocast and without it, alternating, stay what they were."""
     model.eval()
     with torch.no_grad():
-        assert any(m._use_merged() for m in model.modules() if isinstance(m, LowRankLinear))
+        assert any(m._use_merged() for m in model.modules() if isinstance(m, LowRankLayer))
         ref = output_of(model)
         assert ref.dtype == torch.float32
         for _ in range(2):
@@ -50,7 +50,7 @@ def _mixed_map_model(size):
     # the subsampling projection: embed.out.0 in ESPnet 202511, embed.out in 202611
     proj = next(
         m for n, m in model.encoder.named_modules()
-        if n.startswith("embed.out") and isinstance(m, LowRankLinear)
+        if n.startswith("embed.out") and isinstance(m, LowRankLayer)
     )  # fmt: skip
     proj.merge_min_rho = 0.0  # its merged path, whatever the tiny shape's rho
     return model
@@ -97,7 +97,7 @@ def test_av_model():
     torch.manual_seed(0)
     model = tiny_model(**NO_DROPOUT)
     for m in model.modules():
-        if isinstance(m, LowRankLinear):
+        if isinstance(m, LowRankLayer):
             m.merge_min_rho = 0.0
             break
     batch = _batch([8, 6], [8, 6])

@@ -6,6 +6,8 @@ import yaml
 from espnet_lowrank.rank_map import (
     LayerSlot,
     RankMapError,
+    RankMapSpec,
+    RankPlan,
     RankSchema,
     load_rank_map,
     preset_names,
@@ -158,7 +160,58 @@ def test_files_sections_and_presets(tmp_path):
 
 def test_parts_outside_the_preset_sections_take_mappings_only():
     spec = load_rank_map({"groups": {"hidden": 0.25}}, "fusion", where="fusion_conf.rank_map")
-    assert spec["groups"] == {"hidden": 0.25}
-    assert load_rank_map(None, "fusion")["default"] == "dense"
+    assert spec.groups == {"hidden": 0.25}
+    assert load_rank_map(None, "fusion").default == "dense"
     with pytest.raises(RankMapError, match=r"fusion_conf\.rank_map: presets and rank-map files"):
         load_rank_map("lr_sms", "fusion", where="fusion_conf.rank_map")
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ([], r"^m: expected a mapping, got list$"),
+        ({"grups": {}}, r"^m: unknown key\(s\) \['grups'\]; allowed: \['init', "),
+        ({"init": "xavier"}, r"^m\.init: 'xavier' is not one of \('svd', 'spectral', 'random'\)$"),
+        ({"round_to": True}, r"^m\.round_to: must be an int >= 1, got True$"),
+        ({"groups": None}, r"^m\.groups: expected a mapping \(write \{\} for none\), got nothing"),
+        ({"layers": 0}, r"^m\.layers: expected a mapping \(write \{\} for none\), got 0$"),
+        ({"groups": {"a": 1}, "optional": ["b"]}, r"^m\.optional: .* groups \['a'\], got \['b'\]$"),
+        ({"resolved": [1]}, r"^m\.resolved: expected a mapping, got \[1\]$"),
+    ],
+)
+def test_spec_validation_names_where_key_and_value(value, message):
+    with pytest.raises(RankMapError, match=message):
+        RankMapSpec.from_dict(value, where="m")
+
+
+def test_spec_defaults_copy_and_round_trip():
+    groups = {"attention": {"start": 0.25, "end": 0.5}}
+    spec = RankMapSpec.from_dict({"groups": groups}, where="encoder_conf.rank_map")
+    groups["attention"]["end"] = 1.0  # the spec holds its own copy
+    assert spec == RankMapSpec(groups={"attention": {"start": 0.25, "end": 0.5}})
+    assert (spec.init, spec.round_to, spec.default, spec.optional) == ("svd", 1, "dense", [])
+    assert spec.where == "encoder_conf.rank_map" and "where" not in spec.to_dict()
+    assert "resolved" not in spec.to_dict()
+    assert RankMapSpec.from_dict(spec.to_dict()) == spec
+    assert load_rank_map(spec.to_dict(), "encoder") == spec
+
+
+def test_plan_bundles_slots_ranks_blocks_and_spec_and_round_trips():
+    spec = load_rank_map({"groups": {"attention": 0.25, "feed_forward": 64}}, "encoder")
+    plan = RankPlan.resolve(spec, SLOTS, SCHEMA, BLOCKS)
+    assert plan.slots == tuple(SLOTS) and plan.num_blocks == BLOCKS and plan.spec is spec
+    assert plan.ranks == resolve(spec, SLOTS, SCHEMA, BLOCKS)
+    assert [(s.name, r) for s, r in plan.factorized()] == [
+        (s.name, plan.ranks[s.name]) for s in SLOTS if plan.ranks[s.name] is not None
+    ]
+    assert plan.params_dense == sum(s.params(None) for s in SLOTS)
+    assert plan.params_lowrank == sum(s.params(plan.ranks[s.name]) for s in SLOTS)
+    assert plan.no_saving() == [f"b.{b}.w1" for b in range(BLOCKS)]  # 64 (64 + 256) > 64 * 256
+    saved = yaml.safe_load(yaml.safe_dump(plan.to_config()))
+    assert saved["resolved"]["proj"] == "dense" and saved["groups"] == spec.groups
+    again = RankPlan.resolve(load_rank_map(saved, "encoder"), SLOTS, SCHEMA, BLOCKS)
+    assert again.ranks == plan.ranks and again.to_config() == plan.to_config()
+    table = plan.table("encoder", total_params=plan.params_lowrank + 10)
+    rows = [line.split() for line in table.splitlines()]
+    assert ["b.0.w1", "256x64", "64", "16,640", "->", "20,736", "no", "saving"] in rows
+    assert f"{plan.params_dense:,} -> {plan.params_lowrank:,} params" in table

@@ -9,8 +9,8 @@ def test_plot_and_resolved_parts_of_a_config(tmp_path):
     total, parts = resolve_config(config)
     assert set(parts) == {"encoder", "decoder"}
     enc = parts["encoder"]
-    assert enc.num_blocks == 2 and enc.lowrank_params < enc.dense_params
-    dense = [name for name, r in enc.ranks.items() if r is None]
+    assert enc.plan.num_blocks == 2 and enc.lowrank_params < enc.dense_params
+    dense = [name for name, r in enc.plan.ranks.items() if r is None]
     assert dense == ["embed.conv.2"]  # lr_sms factorizes every group but opt-in subsampling_conv
     png = plot_config_ranks(config, tmp_path / "ranks.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000

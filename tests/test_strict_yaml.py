@@ -70,5 +70,5 @@ def test_rank_map_file_with_two_groups_blocks_is_an_error(tmp_path):
 def test_null_rank_map_means_dense():
     """``rank_map: ~`` keeps every layer dense (documented); the key left out gives
     the class default, ``lr_sms``."""
-    assert load_rank_map(None, "encoder")["default"] == "dense"
-    assert load_rank_map(None, "encoder")["groups"] == {}
+    assert load_rank_map(None, "encoder").default == "dense"
+    assert load_rank_map(None, "encoder").groups == {}

@@ -114,9 +114,9 @@ def layer_weight(module: nn.Module) -> torch.Tensor:
     the product has rounding-noise singular values (~1e-7 relative) beyond rank
     ``r``, which would inflate the entropy rank.
     """
-    from espnet_lowrank.layers import LowRankLinear
+    from espnet_lowrank.layers import LowRankLayer
 
-    if isinstance(module, LowRankLinear):
+    if isinstance(module, LowRankLayer):
         return copy.deepcopy(module).to(torch.float64).merged_weight()
     if isinstance(module, (nn.Conv1d, nn.Conv2d)):
         return module.weight.flatten(1)  # the kernel matrix (out, in k...)
@@ -128,11 +128,12 @@ def layer_weight(module: nn.Module) -> torch.Tensor:
 @torch.no_grad()
 def analyse_part(module: nn.Module, schema: RankSchema, measures: Sequence[str]) -> PartAnalysis:
     """Measure every layer of ``module`` that ``schema`` lists."""
-    from espnet_lowrank.layers import LowRankLinear
+    from espnet_lowrank.layers import LowRankLayer
 
     slots = find_slots(module, schema)
     blocks = [s.block for s in slots if s.block is not None]
-    num_blocks = getattr(module, "rank_num_blocks", None) or (max(blocks) + 1 if blocks else 0)
+    plan = getattr(module, "rank_plan", None)  # a low-rank class: the blocks it was built with
+    num_blocks = (plan.num_blocks if plan else 0) or (max(blocks) + 1 if blocks else 0)
     pa = PartAnalysis(schema.part, schema, int(num_blocks))
     for slot in slots:
         sub = module.get_submodule(slot.name)
@@ -140,7 +141,7 @@ def analyse_part(module: nn.Module, schema: RankSchema, measures: Sequence[str])
             s = singular_values(layer_weight(sub))
         except ValueError as e:
             raise AnalysisError(f"{schema.part}.{slot.name}: {e}") from e
-        rank = sub.rank if isinstance(sub, LowRankLinear) else None
+        rank = sub.rank if isinstance(sub, LowRankLayer) else None
         pa.layers.append(LayerAnalysis(slot, rank, s.tolist(), effective_ranks(s, measures)))
     return pa
 

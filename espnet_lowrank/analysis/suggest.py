@@ -34,7 +34,7 @@ import yaml
 
 from espnet_lowrank.analysis.collect import AnalysisError, ModelAnalysis, PartAnalysis
 from espnet_lowrank.analysis.measures import check_measure, describe
-from espnet_lowrank.rank_map import DENSE, load_rank_map, resolve
+from espnet_lowrank.rank_map import DENSE, RankPlan, load_rank_map
 
 MIN_RATIO = 1e-4
 DECIMALS = 4
@@ -289,13 +289,10 @@ def _maps_at(
             "default": DENSE,
             "groups": groups,
         }
-        slots = pa.slots
-        res = resolve(load_rank_map(spec, part, "suggested"), slots, pa.schema, pa.num_blocks)
-        no_saving = {
-            s.name: DENSE
-            for s in slots
-            if res[s.name] is not None and s.params(res[s.name]) >= s.params(None)
-        }
+        loaded = load_rank_map(spec, part, "suggested")
+        plan = RankPlan.resolve(loaded, pa.slots, pa.schema, pa.num_blocks)
+        res = dict(plan.ranks)
+        no_saving = {name: DENSE for name in plan.no_saving()}
         if no_saving:
             spec["layers"] = no_saving
             for name in no_saving:

@@ -37,7 +37,7 @@ from torch import nn
 
 from espnet_lowrank import catalogue
 from espnet_lowrank.bench import models, steps
-from espnet_lowrank.layers.lowrank_linear import LowRankLinear
+from espnet_lowrank.layers.lowrank_linear import LowRankLayer
 from espnet_lowrank.rank_map import find_slots
 
 PREFIX = "bench::"
@@ -69,7 +69,7 @@ def rank_ratios(lowrank_model: nn.Module) -> Dict[str, float]:
     return {
         name: m.weight_params / m.dense_weight_params
         for name, m in lowrank_model.named_modules()
-        if isinstance(m, LowRankLinear)
+        if isinstance(m, LowRankLayer)
     }
 
 

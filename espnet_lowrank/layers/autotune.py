@@ -2,7 +2,7 @@
 measurement on the device, dtype and input shapes the model runs with.
 
 By default a factorized layer merges at inference when ``rho = r (in + out) / (in out)``
-is at least ``LowRankLinear.merge_min_rho`` (0.8), a rule measured on CPU. Thin GEMMs
+is at least ``LowRankLayer.merge_min_rho`` (0.8), a rule measured on CPU. Thin GEMMs
 behave differently elsewhere (memory-bound on GPUs), so :func:`autotune` runs the model
 once on an example input, records what each factorized layer receives, times both paths
 of each layer on that input (interleaved, min of ``repeats`` samples) and pins the faster
@@ -21,20 +21,20 @@ from typing import Any, Callable, Dict, Optional, Tuple
 import torch
 from torch import nn
 
-from espnet_lowrank.layers.lowrank_linear import LowRankLinear
+from espnet_lowrank.layers.lowrank_linear import LowRankLayer
 
 PATHS = ("factorized", "merged")
 _PIN = {"factorized": math.inf, "merged": 0.0}
 _CACHE: Dict[Tuple, str] = {}
 
-Measure = Callable[[LowRankLinear, torch.Tensor], Dict[str, float]]
+Measure = Callable[[LowRankLayer, torch.Tensor], Dict[str, float]]
 
 
-def _pinned(layer: LowRankLinear, path: str) -> None:
+def _pinned(layer: LowRankLayer, path: str) -> None:
     layer.merge_min_rho = _PIN[path]
 
 
-def measure_paths(layer: LowRankLinear, x: torch.Tensor, repeats: int = 5) -> Dict[str, float]:
+def measure_paths(layer: LowRankLayer, x: torch.Tensor, repeats: int = 5) -> Dict[str, float]:
     """Seconds per forward of ``layer`` on ``x`` for each path (min over ``repeats``)."""
     from espnet_lowrank.bench.timing import time_interleaved
 
@@ -60,7 +60,7 @@ def measure_paths(layer: LowRankLinear, x: torch.Tensor, repeats: int = 5) -> Di
     return {p: t[p].min for p in PATHS}
 
 
-def _key(layer: LowRankLinear, x: torch.Tensor) -> Tuple:
+def _key(layer: LowRankLayer, x: torch.Tensor) -> Tuple:
     dev = x.device.type
     amp = torch.get_autocast_dtype(dev) if torch.is_autocast_enabled(dev) else None
     return (
@@ -94,7 +94,7 @@ def autotune(
     """
     measure = measure or (lambda layer, x: measure_paths(layer, x, repeats))
     cache = _CACHE if cache is None else cache
-    layers = {n: m for n, m in model.named_modules() if isinstance(m, LowRankLinear)}
+    layers = {n: m for n, m in model.named_modules() if isinstance(m, LowRankLayer)}
     inputs: Dict[str, torch.Tensor] = {}
 
     def hook(name):
@@ -128,7 +128,7 @@ def clear_autotune(model: nn.Module) -> int:
     """Return every factorized layer of ``model`` to the ``rho`` rule; how many were pinned."""
     n = 0
     for m in model.modules():
-        if isinstance(m, LowRankLinear) and "merge_min_rho" in m.__dict__:
+        if isinstance(m, LowRankLayer) and "merge_min_rho" in m.__dict__:
             del m.merge_min_rho
             n += 1
     return n

@@ -1,4 +1,4 @@
-"""Low-rank factorized linear layer ``y = U (V x) + b`` and its convolution forms.
+"""Low-rank factorized layers ``y = U (V x) + b``: linear, pointwise Conv1d, Conv2d.
 
 Shapes: ``V`` is ``(rank, in_features)``, ``U`` is ``(out_features, rank)``, so the
 layer stores and computes ``rank * (in_features + out_features)`` weights instead
@@ -19,13 +19,14 @@ Initialisation modes (``init``):
 from __future__ import annotations
 
 import math
-from typing import Optional, Tuple
+from typing import Any, ClassVar, Dict, Optional, Tuple, Type, TypeVar, Union
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 INIT_MODES = ("svd", "spectral", "random")
+_L = TypeVar("_L", bound="LowRankLayer")
 
 
 def _check_shape(in_features: int, out_features: int, rank: int) -> None:
@@ -73,18 +74,30 @@ def _matmul_in(u: torch.Tensor, v: torch.Tensor, dtype: torch.dtype) -> torch.Te
         return (u @ v).to(dtype)
 
 
-class LowRankLinear(nn.Module):
-    """``y = U (V x) + b``: a drop-in for ``nn.Linear`` with a rank-``rank`` weight.
+class LowRankLayer(nn.Module):
+    """What every factorized layer shares: ``W ≈ U V``, init, merged-weight cache, conversion.
+
+    ``V`` is ``(rank, in_features)``, ``U`` is ``(out_features, rank)``, the optional
+    bias ``(out_features,)``. The siblings :class:`LowRankLinear`,
+    :class:`LowRankPointwiseConv1d` and :class:`LowRankConv2d` add what is particular to
+    their kind: ``forward``, the dense type they replace (``DENSE_TYPE``, checked by
+    :meth:`check_dense`), how that dense module's shape maps to their arguments
+    (:meth:`dense_geometry`) and the dense module they merge into. :data:`LOWRANK_CLASSES`
+    maps a rank-map slot's ``kind`` to its class.
 
     Args:
-        in_features: size of the last input dimension.
-        out_features: size of the last output dimension.
+        in_features: columns of ``W`` (``C_in kh kw`` for a 2-D convolution).
+        out_features: rows of ``W`` (output features or channels).
         rank: inner dimension ``r``, ``1 <= r <= min(in_features, out_features)``.
         bias: add a learnable bias of shape ``(out_features,)``.
         init: one of :data:`INIT_MODES` (see the module docstring).
-
-    Shapes: input ``(*, in_features)`` → output ``(*, out_features)``.
+        device, dtype: of the parameters.
     """
+
+    #: ``LayerSlot.kind`` of the layers this class factorizes
+    KIND: ClassVar[str]
+    #: the dense module type it replaces
+    DENSE_TYPE: ClassVar[Type[nn.Module]]
 
     def __init__(
         self,
@@ -160,13 +173,6 @@ class LowRankLinear(nn.Module):
     #: token count (measured by ``python -m espnet_lowrank.bin.bench layer``: 1.3-3.8x
     #: faster than dense at 1 token where merging was 0.8-1.0x). ``inf`` disables it.
     merge_min_rho: float = 0.8
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``x``: ``(*, in_features)`` → ``(*, out_features)``."""
-        u, v, cacheable = self._factors()
-        if self._merge_applies(u, v):
-            return F.linear(x, self._product(u, v, cacheable), self.bias)
-        return F.linear(F.linear(x, v), u, self.bias)
 
     def _factors(self) -> Tuple[torch.Tensor, torch.Tensor, bool]:
         """``(U, V, cacheable)``: the factors, and whether their product may be cached.
@@ -257,42 +263,62 @@ class LowRankLinear(nn.Module):
         return self.in_features * self.out_features
 
     def flops_per_token(self) -> int:
-        """Multiply-accumulates per input vector: ``rank * (in + out)``."""
+        """Multiply-accumulates per input vector (output position): ``rank * (in + out)``."""
         return self.weight_params
 
     # ---------------------------------------------------------- conversion
+    @staticmethod
+    def check_dense(dense: nn.Module) -> None:
+        """Raise ``TypeError`` unless ``dense`` is a module of this kind we can factorize."""
+        raise NotImplementedError
+
+    @staticmethod
+    def dense_geometry(dense: nn.Module) -> Dict[str, Any]:
+        """This class's shape arguments (all but ``rank``, ``bias``, ``init``, ``device``,
+        ``dtype``) for a layer of ``dense``'s shape: here ``in_features`` and
+        ``out_features`` of its weight matrix ``(out, in)``."""
+        shape = dense.weight.shape
+        return {"in_features": math.prod(shape[1:]), "out_features": shape[0]}
+
+    def _new_dense(self) -> nn.Module:
+        """A new dense module of this layer's shape, on the factors' device and dtype."""
+        raise NotImplementedError
+
     @classmethod
-    def from_linear(cls, linear: nn.Linear, rank: int, init: str = "svd") -> LowRankLinear:
-        """Compress a (trained) ``nn.Linear`` to its best rank-``rank`` approximation.
+    def _kwargs_like(cls, dense: nn.Module, rank: int, init: str) -> Dict[str, Any]:
+        """Constructor arguments for a rank-``rank`` layer of ``dense``'s shape and bias."""
+        cls.check_dense(dense)
+        w = dense.weight
+        return dict(
+            cls.dense_geometry(dense), rank=rank, bias=dense.bias is not None, init=init,
+            device=w.device, dtype=w.dtype,
+        )  # fmt: skip
+
+    @classmethod
+    def from_dense(cls: Type[_L], dense: nn.Module, rank: int, init: str = "svd") -> _L:
+        """Compress a (trained) dense module of this kind to its best rank-``rank`` form:
+        the truncated SVD of its weight matrix ``(out, in)``, and its bias.
 
         ``init`` is only recorded (it says how ESPnet's ``--init`` re-draws factors).
         """
-        if not isinstance(linear, nn.Linear):
-            raise TypeError(f"from_linear expects nn.Linear, got {type(linear).__name__}")
-        return cls._from_dense(linear.weight, linear.bias, rank, init)
+        layer = nn.utils.skip_init(cls, **cls._kwargs_like(dense, rank, init))
+        layer.load_dense_(dense.weight.reshape(layer.out_features, -1), dense.bias)
+        return layer
 
     @classmethod
-    def _from_dense(
-        cls, weight: torch.Tensor, bias: Optional[torch.Tensor], rank: int, init: str
-    ) -> LowRankLinear:
-        """A layer of ``weight``'s (out, in[, 1]) shape holding its truncated SVD."""
-        out_features, in_features = weight.shape[:2]
-        layer = nn.utils.skip_init(
-            cls,
-            in_features,
-            out_features,
-            rank,
-            bias=bias is not None,
-            init=init,
-            device=weight.device,
-            dtype=weight.dtype,
-        )
-        layer.load_dense_(weight.reshape(out_features, in_features), bias)
+    def drawn_like(cls: Type[_L], dense: nn.Module, rank: int, init: str) -> _L:
+        """A new layer of ``dense``'s shape with factors drawn per ``init`` and the bias
+        of ``dense`` (factorizing at ``spectral`` or ``random`` init). It is built as the
+        constructor builds it, bias draw included, then takes the dense bias."""
+        layer = cls(**cls._kwargs_like(dense, rank, init))
+        if dense.bias is not None:
+            with torch.no_grad():
+                layer.bias.copy_(dense.bias)
         return layer
 
     @torch.no_grad()
     def load_dense_(self, weight: torch.Tensor, bias: Optional[torch.Tensor]) -> None:
-        """Set the factors to the truncated SVD of ``weight`` and copy ``bias``."""
+        """Set the factors to the truncated SVD of ``weight`` ``(out, in)`` and copy ``bias``."""
         u, v = svd_factors(weight, self.rank)
         self.U.copy_(u)
         self.V.copy_(v)
@@ -301,26 +327,19 @@ class LowRankLinear(nn.Module):
         if bias is not None:
             self.bias.copy_(bias)
 
-    def to_linear(self) -> nn.Linear:
-        """The merged dense ``nn.Linear`` computing the same function."""
-        return self._filled(nn.Linear(self.in_features, self.out_features, **self._dense_kw()))
-
-    def _dense_kw(self) -> dict:
+    def _dense_kw(self) -> Dict[str, Any]:
         """``bias``, ``device``, ``dtype`` for the dense module this layer merges into."""
         return {"bias": self.bias is not None, "device": self.U.device, "dtype": self.U.dtype}
 
     @torch.no_grad()
-    def _filled(self, dense: nn.Module) -> nn.Module:
-        """``dense`` (a new ``nn.Linear`` / ``nn.ConvNd``) holding ``U V`` (reshaped to its
-        weight) and this layer's bias."""
+    def to_dense(self) -> nn.Module:
+        """The merged dense module (``DENSE_TYPE``) computing the same function: ``U V``
+        reshaped to its weight, and this layer's bias. What :func:`densify` calls."""
+        dense = self._new_dense()
         dense.weight.copy_(self.merged_weight().view_as(dense.weight))
         if self.bias is not None:
             dense.bias.copy_(self.bias)
         return dense
-
-    def to_dense(self) -> nn.Module:
-        """The merged dense module (``nn.Linear`` here) computing the same function."""
-        return self.to_linear()
 
     def extra_repr(self) -> str:
         return (
@@ -329,12 +348,52 @@ class LowRankLinear(nn.Module):
         )
 
 
-class LowRankPointwiseConv1d(LowRankLinear):
+class LowRankLinear(LowRankLayer):
+    """``y = U (V x) + b``: a drop-in for ``nn.Linear`` with a rank-``rank`` weight.
+
+    Args: as :class:`LowRankLayer` (``in_features``, ``out_features`` as ``nn.Linear``).
+    Shapes: input ``(*, in_features)`` → output ``(*, out_features)``.
+    """
+
+    KIND = "linear"
+    DENSE_TYPE = nn.Linear
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x``: ``(*, in_features)`` → ``(*, out_features)``."""
+        u, v, cacheable = self._factors()
+        if self._merge_applies(u, v):
+            return F.linear(x, self._product(u, v, cacheable), self.bias)
+        return F.linear(F.linear(x, v), u, self.bias)
+
+    @staticmethod
+    def check_dense(dense: nn.Module) -> None:
+        """Raise unless ``dense`` is an ``nn.Linear``."""
+        if not isinstance(dense, nn.Linear):
+            raise TypeError(f"expected nn.Linear, got {type(dense).__name__}")
+
+    @classmethod
+    def from_linear(cls, linear: nn.Linear, rank: int, init: str = "svd") -> LowRankLinear:
+        """Compress a (trained) ``nn.Linear`` to its best rank-``rank`` approximation."""
+        return cls.from_dense(linear, rank, init)
+
+    def _new_dense(self) -> nn.Linear:
+        return nn.Linear(self.in_features, self.out_features, **self._dense_kw())
+
+    def to_linear(self) -> nn.Linear:
+        """The merged dense ``nn.Linear`` computing the same function."""
+        return self.to_dense()
+
+
+class LowRankPointwiseConv1d(LowRankLayer):
     """Pointwise (kernel size 1) ``nn.Conv1d`` as ``U (V x) + b`` over channels.
 
     Replaces the Conformer convolution module's ``pointwise_conv1/2``.
+    Args: as :class:`LowRankLayer` (``in_features``/``out_features``: the channels).
     Shapes: input ``(batch, in_channels, time)`` → ``(batch, out_channels, time)``.
     """
+
+    KIND = "conv1x1"
+    DENSE_TYPE = nn.Conv1d
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: ``(B, C_in, T)`` → ``(B, C_out, T)``."""
@@ -348,35 +407,32 @@ class LowRankPointwiseConv1d(LowRankLinear):
         return y
 
     @staticmethod
-    def check_pointwise(conv: nn.Conv1d) -> None:
-        """Raise unless ``conv`` is a plain pointwise convolution we can factorize."""
+    def check_dense(dense: nn.Module) -> None:
+        """Raise unless ``dense`` is a plain pointwise convolution we can factorize."""
         if (
-            not isinstance(conv, nn.Conv1d)
-            or conv.kernel_size != (1,)
-            or conv.groups != 1
-            or conv.stride != (1,)
-            or conv.dilation != (1,)
-            or conv.padding not in ((0,), "valid")
+            not isinstance(dense, nn.Conv1d)
+            or dense.kernel_size != (1,)
+            or dense.groups != 1
+            or dense.stride != (1,)
+            or dense.dilation != (1,)
+            or dense.padding not in ((0,), "valid")
         ):
-            raise TypeError(f"not a plain pointwise Conv1d: {conv}")
+            raise TypeError(f"not a plain pointwise Conv1d: {dense}")
 
     @classmethod
     def from_conv(cls, conv: nn.Conv1d, rank: int, init: str = "svd") -> LowRankPointwiseConv1d:
         """Compress a (trained) pointwise ``nn.Conv1d`` by truncated SVD."""
-        cls.check_pointwise(conv)
-        return cls._from_dense(conv.weight, conv.bias, rank, init)
+        return cls.from_dense(conv, rank, init)
+
+    def _new_dense(self) -> nn.Conv1d:
+        return nn.Conv1d(self.in_features, self.out_features, 1, **self._dense_kw())
 
     def to_conv(self) -> nn.Conv1d:
         """The merged dense pointwise ``nn.Conv1d`` computing the same function."""
-        conv = nn.Conv1d(self.in_features, self.out_features, 1, **self._dense_kw())
-        return self._filled(conv)
-
-    def to_dense(self) -> nn.Conv1d:
-        """Alias of :meth:`to_conv` (what :func:`densify` calls)."""
-        return self.to_conv()
+        return self.to_dense()
 
 
-class LowRankConv2d(LowRankLinear):
+class LowRankConv2d(LowRankLayer):
     """A 2-D convolution whose kernel, seen as a matrix, has rank ``rank``.
 
     The dense kernel ``(C_out, C_in, kh, kw)`` is the matrix ``W`` of shape
@@ -387,27 +443,30 @@ class LowRankConv2d(LowRankLinear):
     fall from ``C_out C_in kh kw`` to ``rank (C_in kh kw + C_out)``. Replaces the channel-mixing
     3x3 convolutions of ESPnet's ``Conv2dSubsampling`` (``embed.conv.2``), which the
     linears' rank map cannot otherwise reach. The initialisation modes and the
-    cached merged kernel are those of :class:`LowRankLinear` with
+    cached merged kernel are those of :class:`LowRankLayer` with
     ``in_features = C_in kh kw`` (``nn.Conv2d`` draws its kernel with that fan-in).
 
     Args:
         in_channels, out_channels: as ``nn.Conv2d``.
         kernel_size, stride, padding: ``(h, w)`` pairs (or ints), as ``nn.Conv2d``.
         rank: ``1 <= rank <= min(C_in kh kw, C_out)``.
-        bias, init: as :class:`LowRankLinear`.
+        bias, init, device, dtype: as :class:`LowRankLayer`.
 
     Shapes: input ``(B, C_in, H, W)`` → ``(B, C_out, H', W')`` with ``H'``, ``W'`` as
     for the dense convolution.
     """
 
+    KIND = "conv2d"
+    DENSE_TYPE = nn.Conv2d
+
     def __init__(
         self,
         in_channels: int,
         out_channels: int,
-        kernel_size,
+        kernel_size: Union[int, Tuple[int, int]],
         rank: int,
-        stride=1,
-        padding=0,
+        stride: Union[int, Tuple[int, int]] = 1,
+        padding: Union[int, Tuple[int, int]] = 0,
         bias: bool = True,
         init: str = "svd",
         device: Optional[torch.device] = None,
@@ -440,50 +499,51 @@ class LowRankConv2d(LowRankLinear):
         return F.conv2d(y, u[:, :, None, None], self.bias)
 
     @staticmethod
-    def check_conv2d(conv: nn.Conv2d) -> None:
-        """Raise unless ``conv`` is a plain (ungrouped, undilated, zero-padded) Conv2d."""
+    def check_dense(dense: nn.Module) -> None:
+        """Raise unless ``dense`` is a plain (ungrouped, undilated, zero-padded) Conv2d."""
         if (
-            not isinstance(conv, nn.Conv2d)
-            or conv.groups != 1
-            or conv.dilation != (1, 1)
-            or conv.padding_mode != "zeros"
-            or isinstance(conv.padding, str)
+            not isinstance(dense, nn.Conv2d)
+            or dense.groups != 1
+            or dense.dilation != (1, 1)
+            or dense.padding_mode != "zeros"
+            or isinstance(dense.padding, str)
         ):
             raise TypeError(
-                f"not a plain Conv2d (groups 1, dilation 1, numeric zero padding): {conv}"
+                f"not a plain Conv2d (groups 1, dilation 1, numeric zero padding): {dense}"
             )
+
+    @staticmethod
+    def dense_geometry(dense: nn.Conv2d) -> Dict[str, Any]:
+        return {
+            "in_channels": dense.in_channels, "out_channels": dense.out_channels,
+            "kernel_size": dense.kernel_size, "stride": dense.stride, "padding": dense.padding,
+        }  # fmt: skip
 
     @classmethod
     def from_conv(cls, conv: nn.Conv2d, rank: int, init: str = "svd") -> LowRankConv2d:
         """Compress a (trained) ``nn.Conv2d`` to the best rank-``rank`` kernel matrix."""
-        cls.check_conv2d(conv)
-        layer = nn.utils.skip_init(
-            cls,
-            conv.in_channels,
-            conv.out_channels,
-            conv.kernel_size,
-            rank,
-            stride=conv.stride,
-            padding=conv.padding,
-            bias=conv.bias is not None,
-            init=init,
-            device=conv.weight.device,
-            dtype=conv.weight.dtype,
-        )
-        layer.load_dense_(conv.weight.reshape(conv.out_channels, -1), conv.bias)
+        return cls.from_dense(conv, rank, init)
+
+    @classmethod
+    def drawn_like(cls, dense: nn.Module, rank: int, init: str) -> LowRankConv2d:
+        """As :meth:`LowRankLayer.drawn_like`, but drawing the factors only (no bias is
+        drawn and replaced): the random stream, hence a seeded model, stays as it was."""
+        layer = nn.utils.skip_init(cls, **cls._kwargs_like(dense, rank, init))
+        layer.reset_factors()
+        with torch.no_grad():
+            if dense.bias is not None:
+                layer.bias.copy_(dense.bias)
         return layer
 
-    def to_conv(self) -> nn.Conv2d:
-        """The merged dense ``nn.Conv2d`` computing the same function."""
-        conv = nn.Conv2d(
+    def _new_dense(self) -> nn.Conv2d:
+        return nn.Conv2d(
             self.in_channels, self.out_features, self.kernel_size, stride=self.stride,
             padding=self.padding, **self._dense_kw(),
         )  # fmt: skip
-        return self._filled(conv)
 
-    def to_dense(self) -> nn.Conv2d:
-        """Alias of :meth:`to_conv` (what :func:`densify` calls)."""
-        return self.to_conv()
+    def to_conv(self) -> nn.Conv2d:
+        """The merged dense ``nn.Conv2d`` computing the same function."""
+        return self.to_dense()
 
     def extra_repr(self) -> str:
         return (
@@ -491,6 +551,12 @@ class LowRankConv2d(LowRankLinear):
             f"stride={self.stride}, padding={self.padding}, rank={self.rank}, "
             f"bias={self.bias is not None}, init={self.init}"
         )
+
+
+#: ``LayerSlot.kind`` -> the class that factorizes layers of that kind
+LOWRANK_CLASSES: Dict[str, Type[LowRankLayer]] = {
+    cls.KIND: cls for cls in (LowRankLinear, LowRankPointwiseConv1d, LowRankConv2d)
+}
 
 
 def _pair(value, name: str, minimum: int = 1) -> Tuple[int, int]:

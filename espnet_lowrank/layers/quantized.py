@@ -24,7 +24,11 @@ import torch
 from torch import nn
 from torch.ao.nn.quantized import dynamic as nnqd
 
-from espnet_lowrank.layers.lowrank_linear import LowRankLinear, LowRankPointwiseConv1d
+from espnet_lowrank.layers.lowrank_linear import (
+    LowRankLayer,
+    LowRankLinear,
+    LowRankPointwiseConv1d,
+)
 
 
 def _quantized_linear(weight, bias, qconfig) -> nnqd.Linear:
@@ -46,9 +50,9 @@ class DynamicQuantizedLowRankLinear(nn.Module):
     ``(*, out_features)``, float in and out.
     """
 
-    _FLOAT_TYPE: Type[LowRankLinear] = LowRankLinear
+    _FLOAT_TYPE: Type[LowRankLayer] = LowRankLinear
 
-    def __init__(self, layer: LowRankLinear, qconfig) -> None:
+    def __init__(self, layer: LowRankLayer, qconfig) -> None:
         super().__init__()
         self.in_features, self.out_features, self.rank = (
             layer.in_features, layer.out_features, layer.rank,
@@ -63,7 +67,7 @@ class DynamicQuantizedLowRankLinear(nn.Module):
             self.U = _quantized_linear(u, bias, qconfig)
 
     @classmethod
-    def from_float(cls, mod: LowRankLinear, use_precomputed_fake_quant: bool = False):
+    def from_float(cls, mod: LowRankLayer, use_precomputed_fake_quant: bool = False):
         """What ``torch.ao.quantization.convert`` calls; ``mod.qconfig`` says the dtype."""
         if type(mod) is not cls._FLOAT_TYPE:
             raise TypeError(f"{cls.__name__}.from_float expects {cls._FLOAT_TYPE.__name__}")

@@ -18,7 +18,6 @@ import torch
 
 from espnet_lowrank.count_params import count_children, resolve_config
 from espnet_lowrank.mixin import LowRankPartMixin
-from espnet_lowrank.rank_map import format_table
 from espnet_lowrank.strict_yaml import load_yaml
 from espnet_lowrank.tasks.build import model_from_config
 
@@ -88,9 +87,7 @@ def rank_table(config: Path | str, extra_args: Sequence[str] = ()) -> str:
         ]
     else:
         _, parts = resolve_config(config, "asr", extra_args)
-        tables = [
-            format_table(res.slots, res.ranks, part, None).rstrip() for part, res in parts.items()
-        ]
+        tables = [res.plan.table(part).rstrip() for part, res in parts.items()]
     return "\n\n".join(f"```\n{t}\n```" for t in tables)
 
 

@@ -16,7 +16,7 @@ from espnet_lowrank.analysis.collect import (
 )
 from espnet_lowrank.analysis.measures import effective_ranks
 from espnet_lowrank.asr.lowrank_conformer_encoder import ENCODER_SCHEMA
-from espnet_lowrank.layers import LowRankLinear
+from espnet_lowrank.layers import LowRankLayer
 from espnet_lowrank.rank_map import find_slots
 
 ALL = ["stable", "energy90", "energy95", "energy99", "entropy"]
@@ -32,7 +32,7 @@ def test_lowrank_model_is_measured_through_its_merged_weights(lowrank_asr):
     factorized = 0
     for part, la in analysis.layers():
         sub = getattr(model, part).get_submodule(la.slot.name)
-        if isinstance(sub, LowRankLinear):
+        if isinstance(sub, LowRankLayer):
             factorized += 1
             assert la.rank == sub.rank
             direct = torch.linalg.svdvals(sub.U.detach().double() @ sub.V.detach().double())

@@ -62,9 +62,9 @@ def test_analysis_and_budgeted_suggestion_that_builds(dense_asr, tmp_path):
         cfg[f"{part}_conf"]["rank_map"] = str(out / "suggested_rank_map.yaml")
     model = LowRankASRTask.build_model(argparse.Namespace(**cfg))
     for part in ("encoder", "decoder"):
-        built = getattr(model, part).resolved_ranks
+        built = getattr(model, part).rank_plan.ranks
         assert built == sug["ranks"][part]
-    assert any(r is not None for r in model.encoder.resolved_ranks.values())
+    assert any(r is not None for r in model.encoder.rank_plan.ranks.values())
 
 
 def test_energy_threshold_without_budget(dense_asr, tmp_path):
@@ -194,5 +194,5 @@ def test_lm_task(tmp_path):
     cfg2 = yaml.safe_load((tmp_path / "config.yaml").read_text())
     cfg2["lm_conf"]["rank_map"] = str(out / "suggested_rank_map.yaml")
     built = LowRankLMTask.build_model(argparse.Namespace(**cfg2))
-    assert built.lm.resolved_ranks == report["suggestion"]["ranks"]["lm"]
-    assert built.lm.rank_map_spec["init"] == "spectral"
+    assert built.lm.rank_plan.ranks == report["suggestion"]["ranks"]["lm"]
+    assert built.lm.rank_plan.spec.init == "spectral"

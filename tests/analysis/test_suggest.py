@@ -47,8 +47,8 @@ def encoder():
 
 def synthetic(encoder, profile=default_profile):
     """A ModelAnalysis of ``encoder``'s layers whose ``M`` ratio follows ``profile``."""
-    pa = PartAnalysis("encoder", ENCODER_SCHEMA, encoder.rank_num_blocks)
-    for s in encoder.rank_slots:
+    pa = PartAnalysis("encoder", ENCODER_SCHEMA, encoder.rank_plan.num_blocks)
+    for s in encoder.rank_plan.slots:
         pa.layers.append(LayerAnalysis(s, None, [], {M: profile(s) * s.max_rank}))
     return ModelAnalysis("asr", [M], {"encoder": pa})
 
@@ -121,15 +121,15 @@ def test_suggested_map_builds_the_lowrank_encoder(encoder, tmp_path):
     s = suggest_rank_map(analysis, M, param_ratio=0.5, round_to=2)
     path = s.write(tmp_path / "map.yaml")
     built = LowRankConformerEncoder(**ENC, rank_map=str(path))
-    assert built.resolved_ranks == s.ranks["encoder"]
-    lowrank = sum(sl.params(built.resolved_ranks[sl.name]) for sl in built.rank_slots)
+    assert built.rank_plan.ranks == s.ranks["encoder"]
+    lowrank = sum(sl.params(built.rank_plan.ranks[sl.name]) for sl in built.rank_plan.slots)
     assert lowrank == s.params_lowrank
 
 
 def test_layers_that_would_save_nothing_stay_dense(encoder):
     s = suggest_rank_map(synthetic(encoder, lambda slot: 0.9), M)
     assert all(r is None for r in s.ranks["encoder"].values())
-    assert set(s.maps["encoder"]["layers"]) == {sl.name for sl in encoder.rank_slots}
+    assert set(s.maps["encoder"]["layers"]) == {sl.name for sl in encoder.rank_plan.slots}
     assert s.achieved == 1.0
     full = suggest_rank_map(synthetic(encoder), M, param_ratio=1.0)
     assert full.achieved == 1.0

@@ -80,7 +80,7 @@ def test_full_rank_svd_init_reproduces_the_parent(case):
     stock = parent(20, **conf)
     torch.manual_seed(3)
     enc = ours(20, rank_map={"default": 1.0}, **conf)
-    assert [n for n, r in enc.resolved_ranks.items() if r is None] == ["embed.conv.2"]
+    assert [n for n, r in enc.rank_plan.ranks.items() if r is None] == ["embed.conv.2"]
     torch.testing.assert_close(forward(enc), forward(stock), rtol=1e-4, atol=1e-4)
 
 
@@ -88,8 +88,8 @@ def test_lr_sms_parameter_count_is_the_formula(case):
     ours, parent, conf = case
     enc, stock = ours(20, **conf), parent(20, **conf)
     saved = 0
-    for s in enc.rank_slots:
-        r = enc.resolved_ranks[s.name]
+    for s in enc.rank_plan.slots:
+        r = enc.rank_plan.ranks[s.name]
         if r is None:
             assert s.group == "subsampling_conv"
             continue
@@ -108,7 +108,7 @@ def test_state_dict_round_trip_densify_and_mismatch(case):
     torch.testing.assert_close(forward(again), expected)
     with pytest.raises(RuntimeError, match="checkpoint is low-rank, model layer is dense"):
         ours(20, rank_map="dense", **conf).load_state_dict(enc.state_dict(), strict=False)
-    assert densify(enc) == sum(r is not None for r in enc.resolved_ranks.values())
+    assert densify(enc) == sum(r is not None for r in enc.rank_plan.ranks.values())
     stock = parent(20, **conf)
     stock.load_state_dict(enc.state_dict())  # densified keys are the stock keys
     torch.testing.assert_close(forward(stock), expected, rtol=1e-4, atol=1e-5)
@@ -121,7 +121,7 @@ def test_other_encoders_groups_are_accepted_only_when_optional():
     enc = LowRankTransformerEncoder(
         20, rank_map={"groups": {"cgmlp": 0.5, "attention": 0.5}, "optional": ["cgmlp"]}, **conf
     )
-    assert {s.group for s in enc.rank_slots if enc.resolved_ranks[s.name]} == {
+    assert {s.group for s in enc.rank_plan.slots if enc.rank_plan.ranks[s.name]} == {
         "attn_q", "attn_k", "attn_v", "attn_out"
     }  # fmt: skip
     # a name no encoder has stays an error, optional or not

@@ -93,12 +93,12 @@ def test_output_size():
 def test_lr_sms_factorizes_both_branches_and_the_merge(merge_method, cgmlp_weight, merge_in):
     enc = build(output_size=16, cgmlp_linear_units=64, num_blocks=2, merge_method=merge_method,
                 cgmlp_weight=cgmlp_weight)  # fmt: skip
-    low = {s.group for s in enc.rank_slots if enc.resolved_ranks[s.name] is not None}
+    low = {s.group for s in enc.rank_plan.slots if enc.rank_plan.ranks[s.name] is not None}
     assert low == {
         "attn_q", "attn_k", "attn_v", "attn_out", "attn_pos", "cgmlp_proj1", "cgmlp_proj2",
         "merge_proj", "subsampling",
     }  # fmt: skip
-    merge = next(s for s in enc.rank_slots if s.name == "encoders.0.merge_proj")
+    merge = next(s for s in enc.rank_plan.slots if s.name == "encoders.0.merge_proj")
     assert merge.in_features == merge_in
 
 
@@ -106,6 +106,6 @@ def test_a_block_without_attention_takes_the_preset():
     """``fixed_ave`` with ``cgmlp_weight: 1.0`` drops the attention branch; the preset's
     ``attention`` group then matches nothing, which its ``optional`` list allows."""
     enc = build(output_size=16, cgmlp_linear_units=64, merge_method="fixed_ave", cgmlp_weight=1.0)
-    assert not any(s.group.startswith("attn_") for s in enc.rank_slots)
+    assert not any(s.group.startswith("attn_") for s in enc.rank_plan.slots)
     with pytest.raises(ValueError, match="groups.attention: matches no layer"):
         build(merge_method="fixed_ave", cgmlp_weight=1.0, rank_map={"groups": {"attention": 0.5}})

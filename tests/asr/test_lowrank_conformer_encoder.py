@@ -50,22 +50,22 @@ def test_full_rank_svd_init_reproduces_the_dense_model():
     stock = ConformerEncoder(20, **TINY)
     torch.manual_seed(3)
     ours = LowRankConformerEncoder(20, rank_map={"default": 1.0}, **TINY)
-    dense = [name for name, r in ours.resolved_ranks.items() if r is None]
+    dense = [name for name, r in ours.rank_plan.ranks.items() if r is None]
     assert dense == ["embed.conv.2"]  # opt-in: default does not reach it
     torch.testing.assert_close(forward(ours), forward(stock), rtol=1e-4, atol=1e-4)
 
 
 def test_lr_sms_factorizes_every_group_and_counts_match_formula():
     enc = LowRankConformerEncoder(20, **TINY)  # default preset lr_sms
-    groups = {s.group for s in enc.rank_slots if enc.resolved_ranks[s.name] is not None}
+    groups = {s.group for s in enc.rank_plan.slots if enc.rank_plan.ranks[s.name] is not None}
     assert groups == {
         "attn_q", "attn_k", "attn_v", "attn_out", "attn_pos", "ffn_w1", "ffn_w2",
         "macaron_w1", "macaron_w2", "conv_pw1", "conv_pw2", "subsampling",
     }  # fmt: skip
     stock = ConformerEncoder(20, **TINY)
     saved = 0
-    for slot in enc.rank_slots:
-        r = enc.resolved_ranks[slot.name]
+    for slot in enc.rank_plan.slots:
+        r = enc.rank_plan.ranks[slot.name]
         mod = enc.get_submodule(slot.name)
         if slot.group == "subsampling_conv":  # opt-in, not in the preset
             assert r is None and type(mod) is torch.nn.Conv2d
@@ -80,7 +80,7 @@ def test_lr_sms_factorizes_every_group_and_counts_match_formula():
         saved += slot.in_features * slot.out_features - r * (slot.in_features + slot.out_features)
     assert n_params(stock) - n_params(enc) == saved > 0
     # ranks grow linearly with depth in the feed-forward layers
-    ffn = [enc.resolved_ranks[f"encoders.{b}.feed_forward.w_1"] for b in range(3)]
+    ffn = [enc.rank_plan.ranks[f"encoders.{b}.feed_forward.w_1"] for b in range(3)]
     assert ffn[0] < ffn[2] and ffn == sorted(ffn)
 
 
@@ -125,7 +125,7 @@ def test_tiny_widths_resolve_to_valid_ranks():
         20, output_size=2, attention_heads=1, linear_units=2, num_blocks=1,
         rank_map={"round_to": 64, "default": 0.01, "groups": {"subsampling_conv": 0.01}},
     )  # fmt: skip
-    assert set(enc.resolved_ranks.values()) <= {1, 2}
+    assert set(enc.rank_plan.ranks.values()) <= {1, 2}
     enc(torch.randn(1, 16, 20), torch.tensor([16]))
 
 
@@ -156,7 +156,7 @@ def test_state_dict_round_trip_and_densify():
     again.load_state_dict(enc.state_dict())
     torch.testing.assert_close(forward(again), forward(enc))
     expected = forward(enc)
-    assert densify(enc) == sum(r is not None for r in enc.resolved_ranks.values())
+    assert densify(enc) == sum(r is not None for r in enc.rank_plan.ranks.values())
     stock = ConformerEncoder(20, **TINY)
     stock.load_state_dict(enc.state_dict())  # densified keys are the stock keys
     torch.testing.assert_close(forward(stock), expected, rtol=1e-4, atol=1e-5)
@@ -183,7 +183,7 @@ def test_every_weight_is_checked_bias_included_both_directions(rank_map):
     enc = LowRankConformerEncoder(20, rank_map=rank_map, **TINY)
     state = enc.state_dict()
     name = "encoders.0.feed_forward.w_1"
-    first = "V" if enc.resolved_ranks[name] is not None else "weight"
+    first = "V" if enc.rank_plan.ranks[name] is not None else "weight"
     for drop, extra, message in [
         (f"{name}.bias", None, rf"{name}: missing \['bias'\]"),
         (f"{name}.{first}", None, rf"{name}: missing \['{first}'\]"),
@@ -216,9 +216,9 @@ def test_subsampling_conv_is_opt_in_and_factorizes_the_channel_mixing_convs(inpu
 
     conf = {**TINY, "input_layer": input_layer}
     everything = LowRankConformerEncoder(20, rank_map={"default": 0.5}, **conf)
-    slots = [s for s in everything.rank_slots if s.group == "subsampling_conv"]
+    slots = [s for s in everything.rank_plan.slots if s.group == "subsampling_conv"]
     assert len(slots) == convs and all(s.kind == "conv2d" for s in slots)
-    assert all(everything.resolved_ranks[s.name] is None for s in slots)  # default skips it
+    assert all(everything.rank_plan.ranks[s.name] is None for s in slots)  # default skips it
 
     enc = LowRankConformerEncoder(20, rank_map={"groups": {"subsampling_conv": 0.5}}, **conf)
     stock = ConformerEncoder(20, **conf)
@@ -247,7 +247,7 @@ def test_full_rank_subsampling_conv_reproduces_the_dense_model():
     ours = LowRankConformerEncoder(
         20, rank_map={"default": 1.0, "groups": {"subsampling_conv": 1.0}}, **TINY
     )
-    assert all(r is not None for r in ours.resolved_ranks.values())
+    assert all(r is not None for r in ours.rank_plan.ranks.values())
     torch.testing.assert_close(forward(ours), forward(stock), rtol=1e-4, atol=1e-4)
 
 

@@ -80,14 +80,14 @@ def test_output_size():
 def test_lr_sms_factorizes_the_cgmlp_branch_and_the_merge():
     enc = build(output_size=16, cgmlp_linear_units=64, linear_units=32, num_blocks=3,
                 use_linear_after_conv=True, use_ffn=True, macaron_ffn=True)  # fmt: skip
-    low = {s.group for s in enc.rank_slots if enc.resolved_ranks[s.name] is not None}
+    low = {s.group for s in enc.rank_plan.slots if enc.rank_plan.ranks[s.name] is not None}
     assert low == {
         "attn_q", "attn_k", "attn_v", "attn_out", "attn_pos", "ffn_w1", "ffn_w2",
         "macaron_w1", "macaron_w2", "cgmlp_proj1", "cgmlp_proj2", "cgmlp_gate",
         "merge_proj", "subsampling",
     }  # fmt: skip
     # cgMLP ranks ramp over depth like the feed-forward layers: 0.25 -> 0.5 of min(in, out)
-    proj1 = [enc.resolved_ranks[f"encoders.{b}.cgmlp.channel_proj1.0"] for b in range(3)]
+    proj1 = [enc.rank_plan.ranks[f"encoders.{b}.cgmlp.channel_proj1.0"] for b in range(3)]
     assert proj1 == [4, 6, 8]
-    assert enc.resolved_ranks["encoders.0.merge_proj"] == 3  # 0.2 of min(32, 16)
-    assert enc.resolved_ranks["encoders.2.cgmlp.csgu.linear"] == 8  # 0.25 of the square 32
+    assert enc.rank_plan.ranks["encoders.0.merge_proj"] == 3  # 0.2 of min(32, 16)
+    assert enc.rank_plan.ranks["encoders.2.cgmlp.csgu.linear"] == 8  # 0.25 of the square 32

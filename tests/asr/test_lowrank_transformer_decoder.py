@@ -35,7 +35,7 @@ def test_dense_and_full_rank_match_espnet():
 
 def test_lr_sms_groups_and_beam_search_interface():
     dec = LowRankTransformerDecoder(11, 16, **TINY)
-    lowrank = {s.group for s in dec.rank_slots if dec.resolved_ranks[s.name] is not None}
+    lowrank = {s.group for s in dec.rank_plan.slots if dec.rank_plan.ranks[s.name] is not None}
     assert "output_layer" not in lowrank
     assert {"self_attn_q", "src_attn_out", "ffn_w1", "ffn_w2"} <= lowrank
     # the scorer interface used by ESPnet's beam search works unchanged
@@ -49,8 +49,8 @@ def test_aliases_and_errors():
     dec = LowRankTransformerDecoder(
         11, 16, rank_map={"groups": {"attention": 4, "src_attention": "dense"}}, **TINY
     )
-    assert dec.resolved_ranks["decoders.0.self_attn.linear_q"] == 4
-    assert dec.resolved_ranks["decoders.0.src_attn.linear_q"] is None
+    assert dec.rank_plan.ranks["decoders.0.self_attn.linear_q"] == 4
+    assert dec.rank_plan.ranks["decoders.0.src_attn.linear_q"] is None
     from espnet_lowrank.rank_map import RankMapError
 
     with pytest.raises(

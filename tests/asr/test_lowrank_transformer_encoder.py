@@ -20,7 +20,7 @@ def test_forward_backward(input_layer, positionwise_layer_type):
         linear_units=32,
     )
     run_forward_backward(enc, input_layer)  # input_layer None: a linear 20 -> 40
-    ffn = {s.group for s in enc.rank_slots if s.group.startswith("ffn")}
+    ffn = {s.group for s in enc.rank_plan.slots if s.group.startswith("ffn")}
     # conv1d feed-forward layers (kernel > 1) are not linears: only Linear ones are slots
     assert ffn == {"linear": {"ffn_w1", "ffn_w2"}, "conv1d": set(),
                    "conv1d-linear": {"ffn_w2"}}[positionwise_layer_type]  # fmt: skip

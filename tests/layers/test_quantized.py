@@ -6,7 +6,12 @@ from torch import nn
 from torch.ao.nn.quantized import dynamic as nnqd
 
 from espnet_lowrank.asr.lowrank_conformer_encoder import LowRankConformerEncoder
-from espnet_lowrank.layers import LowRankConv2d, LowRankLinear, LowRankPointwiseConv1d
+from espnet_lowrank.layers import (
+    LowRankConv2d,
+    LowRankLayer,
+    LowRankLinear,
+    LowRankPointwiseConv1d,
+)
 from espnet_lowrank.layers.quantized import (
     DynamicQuantizedLowRankLinear,
     DynamicQuantizedLowRankPointwiseConv1d,
@@ -56,7 +61,7 @@ def test_pointwise_conv_and_a_whole_encoder():
     with torch.no_grad():
         ref = enc(feats, lens)[0]
     qenc = quantize_dynamic(enc)
-    left = {type(m) for m in qenc.modules() if isinstance(m, (LowRankLinear, nn.Linear))}
+    left = {type(m) for m in qenc.modules() if isinstance(m, (LowRankLayer, nn.Linear))}
     assert left == {LowRankConv2d}  # dynamic quantization keeps convolutions in float
     assert any(isinstance(m, DynamicQuantizedLowRankPointwiseConv1d) for m in qenc.modules())
     with torch.no_grad():

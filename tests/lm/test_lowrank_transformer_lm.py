@@ -11,12 +11,12 @@ TINY = dict(embed_unit=8, att_unit=16, head=2, unit=64, layer=3)
 
 def test_default_keeps_first_ffn_and_attention_dense_with_rank_d_over_2():
     lm = LowRankTransformerLM(20, **TINY)
-    r = lm.resolved_ranks
+    r = lm.rank_plan.ranks
     assert r["encoder.encoders.0.feed_forward.w_1"] is None
     assert r["encoder.encoders.1.feed_forward.w_1"] == 8  # d/2
     assert r["encoder.encoders.2.feed_forward.w_2"] == 8
     assert all(v is None for k, v in r.items() if "self_attn" in k)
-    assert lm.rank_map_spec["init"] == "spectral"
+    assert lm.rank_plan.spec.init == "spectral"
     # FFN params at R = d/2 with FFN width 4d: R(d+4d) = 62.5% of 4d^2
     w1 = lm.get_submodule("encoder.encoders.1.feed_forward.w_1")
     assert w1.weight_params / w1.dense_weight_params == 8 * (16 + 64) / (16 * 64) == 0.625
