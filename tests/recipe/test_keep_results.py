@@ -37,17 +37,19 @@ def test_kept_files(tmp_path):
     kept = {p.as_posix() for p in kept_files(exp)}
     assert kept == {
         "config.yaml", "train.log", "model_info.json", "decode_asr/test/score_wer/result.txt",
+        "decode_asr/test/score_wer/hyp.trn",  # for sc_stats (scoring/ablations)
         "rescoring/base/test/nprr.yaml", "rescoring/base/rescore_weights.yaml",
         "perplexity_test/ppl", "rank_analysis/suggested_rank_map.yaml",
     }  # fmt: skip
     assert not any(k.endswith(".pth") for k in kept)
     assert {p.as_posix() for p in kept_files(exp, max_bytes=3)} == {"model_info.json"}
+    assert "decode_asr/test/text" not in kept
 
 
 def test_copies_once_and_names_missing(tmp_path):
     _exp(tmp_path)
     written = keep_results(tmp_path / "exp", tmp_path / "results")
-    assert len(written) == 8
+    assert len(written) == 9
     assert (tmp_path / "results/asr_x/perplexity_test/ppl").read_text() == "25.6\n"
     assert keep_results(tmp_path / "exp", tmp_path / "results") == []  # unchanged: not rewritten
     (tmp_path / "exp/asr_x/train.log").write_text("log\nmore\n")
@@ -63,5 +65,5 @@ def test_cli(tmp_path, capsys):
     out = tmp_path / "r"
     args = ["keep-results", "--exp_dir", str(tmp_path / "exp"), "--out_dir", str(out)]
     assert recipe_tools.main(args) == 0
-    assert "kept 8 new or changed file(s)" in capsys.readouterr().err
+    assert "kept 9 new or changed file(s)" in capsys.readouterr().err
     assert recipe_tools.main(["keep-results", "--exp_dir", str(tmp_path / "none")]) == 2
