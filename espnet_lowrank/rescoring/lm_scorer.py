@@ -19,10 +19,10 @@ from espnet2.text.build_tokenizer import build_tokenizer
 from espnet2.text.cleaner import TextCleaner
 from espnet2.text.token_id_converter import TokenIDConverter
 
-from espnet_lowrank.checkpoint import WeightsMismatchError
+from espnet_lowrank.checkpoint import WeightsMismatchError, load_state_dict_file
 from espnet_lowrank.rescoring.combine import Scored, ScoredHyp
 from espnet_lowrank.rescoring.nbest import NBest
-from espnet_lowrank.tasks.build import model_from_config
+from espnet_lowrank.strict_yaml import load_yaml_mapping
 
 LENGTH_UNITS = ("word", "token")
 
@@ -41,11 +41,17 @@ def load_lm(config_file: Path | str, model_file: Path | str, device: str = "cpu"
         if not p.is_file():
             what = "LM config" if p == config_file else "LM weights file"
             raise FileNotFoundError(f"{what} {str(p)!r} does not exist")
+    # not tasks.build.model_from_config yet: an AdaLoRA LM's pruned ranks do not survive it
+    args = argparse.Namespace(**load_yaml_mapping(config_file, "LM config"))
+    if getattr(args, "lora_conf", None) is not None:
+        from espnet_lowrank.lora.task import LoRALMTask as task
+    else:
+        from espnet2.tasks.lm import LMTask as task
+    model = task.build_model(args)
+    state = load_state_dict_file(model_file, "LM weights file", weights_only=False)
     try:
-        model, args = model_from_config(
-            config_file, "lm", model_file, what="LM config", model_what="LM weights file"
-        )
-    except WeightsMismatchError as e:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as e:
         raise WeightsMismatchError(f"{model_file} does not fit {config_file}: {e}") from None
     return model.to(device).eval(), args
 

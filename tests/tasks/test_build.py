@@ -37,7 +37,7 @@ def test_training_config_takes_espnet_defaults_and_inlines_rank_maps(tmp_path):
     model, args = model_from_config(config, "lm", saved=False)
     assert args.batch_size == 20  # ESPnet's default
     assert set(args.lm_conf["rank_map"]) >= {"default", "resolved"}
-    assert model.lm.rank_slots
+    assert model.lm.rank_plan.slots
 
 
 def test_meta_device(tmp_path):
