@@ -4,6 +4,7 @@ The grammar and the split plan are tested in ``test_mini_av_grid.py``.
 """
 
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,9 +13,11 @@ import soundfile as sf
 from espnet_lowrank.corpora.mini_av import grid
 from espnet_lowrank.corpora.mini_av.corpus import (
     AVCorpusConfig,
+    add_snr_sweep,
     build_av_corpus,
     read_phones_ctm,
     render_video,
+    sweep_set_name,
 )
 from espnet_lowrank.corpora.mini_av.mouth import (
     Appearance,
@@ -230,3 +233,59 @@ def test_letters_that_look_alike_on_the_lips():
     assert viseme_sequence("'Em") != viseme_sequence("'En")
     with pytest.raises(UnknownPhonemeError, match="'Q'"):
         viseme_sequence("'Q")
+
+
+def test_sweep_set_names_are_safe_and_distinct():
+    names = [sweep_set_name(s) for s in (None, 10.0, 5.0, 0.0, -5.0, 2.5)]
+    assert names == ["test_snr_clean", "test_snr_10", "test_snr_5", "test_snr_0",
+                     "test_snr_m5", "test_snr_2p5"]  # fmt: skip
+    with pytest.raises(ValueError, match="twice"):
+        AVCorpusConfig(snr_sweep=(5.0, 5.0)).validate()
+    with pytest.raises(ValueError, match="finite"):
+        AVCorpusConfig(snr_sweep=(float("inf"),)).validate()
+
+
+def _speech_snr(clean, noisy):
+    speech = np.abs(clean) > 0.01 * np.abs(clean).max()
+    return 10 * np.log10(np.mean(clean[speech] ** 2) / np.mean((noisy - clean) ** 2))
+
+
+@needs_espeak
+def test_snr_sweep_is_the_test_set_with_only_the_noise_level_changed(smoke_corpus):
+    root, info = smoke_corpus
+    data = root / "data"
+    assert info["splits"]["test_snr_clean"]["snr_db"] is None
+    assert info["splits"]["test_snr_m5"]["snr_db"] == -5.0
+    test = {n: read_table(data / "test" / n) for n in ("text", "utt2spk", "video.scp")}
+    clean = read_table(data / "test_snr_clean" / "wav.scp")
+    noisy = read_table(data / "test_snr_m5" / "wav.scp")
+    for name in ("test_snr_clean", "test_snr_m5"):
+        for table, rows in test.items():  # same utterances, text, speakers and videos
+            assert read_table(data / name / table) == rows, (name, table)
+        assert (data / name / "phones.ctm").read_text() == (data / "test/phones.ctm").read_text()
+    for utt in sorted(clean):
+        x, _ = sf.read(clean[utt])
+        y, _ = sf.read(noisy[utt])
+        t, _ = sf.read(read_table(data / "test" / "wav.scp")[utt])
+        assert x.shape == y.shape == t.shape
+        assert abs(_speech_snr(x, y) + 5.0) < 0.05  # exactly -5 dB up to 16-bit rounding
+        # the test recording is the same speech and noise at its own SNR in -5..5 dB
+        assert -5.05 < _speech_snr(x, t) < 5.05
+
+
+@needs_espeak
+def test_add_snr_sweep_to_an_existing_corpus_checks_its_config(smoke_corpus, tmp_path):
+    import json
+
+    root, _ = smoke_corpus
+    data = tmp_path / "data"
+    shutil.copytree(root / "data", data)
+    cfg = replace(AVCorpusConfig.smoke(seed=3), snr_sweep=(10.0,))
+    info = add_snr_sweep(cfg, data, root / "wav", nj=1)
+    assert "test_snr_10" in info["splits"] and "test_snr_m5" not in info["splits"]
+    assert json.loads((data / "local/corpus_info.json").read_text()) == info
+    assert read_table(data / "test_snr_10" / "text") == read_table(data / "test" / "text")
+    with pytest.raises(ValueError, match="config.seed"):
+        add_snr_sweep(replace(cfg, seed=4), data, tmp_path / "wav", nj=1)
+    with pytest.raises(FileNotFoundError, match="corpus_info.json"):
+        add_snr_sweep(cfg, tmp_path / "nothing", tmp_path / "wav", nj=1)

@@ -15,6 +15,7 @@ per-phoneme times come from the C library instead (:mod:`.phone_times`).
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import subprocess
 import tempfile
@@ -151,6 +152,9 @@ def run_espeak(text: str, speaker: Speaker) -> Tuple[np.ndarray, str]:
     return samples.copy(), phonemes
 
 
+CLEAN = math.inf  # snr_range (CLEAN, CLEAN): no noise (see degrade)
+
+
 def utterance_rng(seed: int, utt_id: str) -> np.random.Generator:
     """A generator that depends only on ``seed`` and ``utt_id`` (not on order)."""
     digest = hashlib.sha256(f"{seed}:{utt_id}".encode()).digest()
@@ -169,9 +173,12 @@ def degrade(
     Args:
         samples: int16 (T,) waveform at ``in_rate``.
         rng: source of the level, the noise colour, the SNR and the noise.
-        snr_range: (low, high) SNR in dB, drawn uniformly.
+        snr_range: (low, high) SNR in dB, drawn uniformly; ``(CLEAN, CLEAN)`` adds no
+            noise. The level is drawn first, so a fixed SNR ``(s, s)`` (or ``CLEAN``)
+            with the generator of an utterance gives that utterance at the same level,
+            with the same noise samples scaled to ``s``.
     Returns:
-        (int16 (T',) waveform at ``out_rate``, the SNR used in dB).
+        (int16 (T',) waveform at ``out_rate``, the SNR used in dB: ``CLEAN`` if none).
     """
     import soxr
 
@@ -182,6 +189,8 @@ def degrade(
         raise SynthesisError("cannot add noise to a silent waveform")
     x = x * (rng.uniform(0.25, 0.8) / peak)
     lo, hi = snr_range
+    if lo == hi == CLEAN:
+        return np.clip(np.round(x * 32767.0), -32768, 32767).astype("<i2"), CLEAN
     snr = float(rng.uniform(lo, hi))
     y = np.clip(np.round((x + coloured_noise(x, snr, rng)) * 32767.0), -32768, 32767)
     return y.astype("<i2"), snr

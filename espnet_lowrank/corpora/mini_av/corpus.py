@@ -16,6 +16,10 @@ text is in two of test, dev and train):
 * ``dev``: ``dev_sentences`` other sentences, spoken the same way;
 * ``test_unseen``: the ``test`` sentences spoken by speakers of held-out accents;
 * ``train``: ``train_utts`` other sentences, each spoken once.
+* the SNR sweep ``test_snr_clean``, ``test_snr_10``, ``test_snr_5``, ``test_snr_0``,
+  ``test_snr_m5`` (``snr_sweep``): the ``test`` utterances again, same speakers, level,
+  noise samples and video, with the noise scaled to one SNR (none for ``clean``), so
+  every difference between two sweep sets is the SNR (:func:`build_snr_sweep`).
 
 Everything random is seeded by ``seed`` and the utterance / speaker id, so a
 seed gives identical tables, WAV bytes and videos whatever ``nj`` is.
@@ -30,7 +34,7 @@ import platform
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -43,18 +47,30 @@ from espnet_lowrank.corpora.mini.corpus import (
     synth_jobs,
     write_phones_ctm,
 )
-from espnet_lowrank.corpora.mini.tts import espeak_version, render_all
+from espnet_lowrank.corpora.mini.tts import CLEAN, SynthJob, espeak_version, render_all
 from espnet_lowrank.corpora.mini.voices import VoiceConfig, draw_speakers
 from espnet_lowrank.corpora.mini_av import grid
 from espnet_lowrank.corpora.mini_av.mouth import draw_appearance, render_frame
 from espnet_lowrank.corpora.mini_av.track import draw_articulation, frame_count, mouth_track
-from espnet_lowrank.kaldi_dir import write_data_dir
+from espnet_lowrank.kaldi_dir import read_table, write_data_dir
 from espnet_lowrank.video.array_io import save_video_array
 
 logger = logging.getLogger(__name__)
 
 FPS = 25
 FS = 16000
+
+
+SNR_SWEEP: Tuple[Optional[float], ...] = (None, 10.0, 5.0, 0.0, -5.0)  # None: clean
+
+
+def sweep_set_name(snr_db: Optional[float]) -> str:
+    """``None`` -> ``test_snr_clean``, ``10`` -> ``test_snr_10``, ``-5`` -> ``test_snr_m5``,
+    ``2.5`` -> ``test_snr_2p5`` (names that are safe as file and folder names)."""
+    if snr_db is None:
+        return "test_snr_clean"
+    text = f"{snr_db:g}".replace("-", "m").replace(".", "p")
+    return f"test_snr_{text}"
 
 
 def _default_voices() -> VoiceConfig:
@@ -81,6 +97,8 @@ class AVCorpusConfig:
     # each speaker's own opening, rounding, co-articulation span, undershoot, per-token
     # jitter and audio-video lag (track.draw_articulation); false: the table's shapes
     speaker_articulation: bool = True
+    # the test sentences again at each of these SNRs in dB (None: clean), see build_snr_sweep
+    snr_sweep: Tuple[Optional[float], ...] = SNR_SWEEP
 
     @classmethod
     def smoke(cls, seed: int = 1) -> AVCorpusConfig:
@@ -88,6 +106,7 @@ class AVCorpusConfig:
         return cls(
             seed=seed, train_utts=24, test_sentences=8, dev_sentences=8,
             voices=VoiceConfig(num_train_speakers=6, num_unseen_speakers=2),
+            snr_sweep=(None, -5.0),
         )  # fmt: skip
 
     def validate(self) -> None:
@@ -99,6 +118,12 @@ class AVCorpusConfig:
             raise ValueError(f"snr range is empty: {self.snr_low} > {self.snr_high}")
         if self.coarticulation_ms < 0 or self.head_motion_px < 0:
             raise ValueError("coarticulation_ms and head_motion_px must be >= 0")
+        for snr in self.snr_sweep:
+            if snr is not None and not np.isfinite(snr):
+                raise ValueError(f"snr_sweep: {snr} is not a finite SNR in dB (clean: None)")
+        names = [sweep_set_name(snr) for snr in self.snr_sweep]
+        if len(set(names)) != len(names):
+            raise ValueError(f"snr_sweep names a set twice: {list(self.snr_sweep)}")
         self.voices.validate()
 
 
@@ -191,6 +216,122 @@ def plan_splits(cfg: AVCorpusConfig) -> Dict[str, List[PlannedUtt]]:
     }
 
 
+def _split_info(
+    planned: Sequence[PlannedUtt], results: Dict, frames: Dict[str, int], train_words: set
+) -> Dict:
+    """``corpus_info.json``'s entry of one split."""
+    samples = sum(results[p.utt_id].num_samples for p in planned)
+    words = [w for p in planned for w in p.sentence.words]
+    return {
+        "utterances": len(planned),
+        "sentences": len({p.sent_id for p in planned}),
+        "words": len(words),
+        "words_not_in_train": sorted(set(words) - train_words),
+        "hours": round(samples / FS / 3600.0, 4),
+        "mean_seconds": round(samples / FS / max(1, len(planned)), 3),
+        "video_frames": sum(frames[p.utt_id] for p in planned),
+        "speakers": len({p.speaker.spk_id for p in planned}),
+        "accents": sorted({p.speaker.voice for p in planned}),
+    }
+
+
+def build_snr_sweep(
+    cfg: AVCorpusConfig,
+    data_dir: Path | str,
+    wav_dir: Path | str,
+    nj: int = 1,
+    plans: Optional[Dict[str, List[PlannedUtt]]] = None,
+) -> Dict[str, Dict]:
+    """Write the SNR sweep sets of an existing corpus' ``test`` split.
+
+    For every SNR of ``cfg.snr_sweep`` a set ``data_dir/<sweep_set_name(snr)>`` holds
+    the ``test`` utterances (same ids, text, speakers) synthesised again with the
+    same level and noise generator at that SNR (no noise for ``None``), WAVs in
+    ``wav_dir/<set>/``; ``video.scp``, ``utt2num_frames``, ``phonemes`` and
+    ``phones.ctm`` are the ``test`` set's, so audio is the only thing that changes.
+
+    Returns ``{set: corpus_info entry}`` (each with ``snr_db``: the SNR, ``None`` for
+    clean). Raises ``FileNotFoundError`` naming a missing ``test`` table and
+    ``ValueError`` if a new recording does not have its ``test`` length.
+    """
+    data_dir, wav_dir = Path(data_dir), Path(wav_dir)
+    plans = plan_splits(cfg) if plans is None else plans
+    test_dir = data_dir / "test"
+    for name in ("video.scp", "utt2num_frames", "phones.ctm"):
+        if not (test_dir / name).is_file():
+            raise FileNotFoundError(f"{test_dir / name} not found: make the corpus first")
+    tables = {name: read_table(test_dir / name) for name in ("video.scp", "utt2num_frames")}
+    test_ctm = (test_dir / "phones.ctm").read_text(encoding="utf-8")
+    planned = plans["test"]
+    missing = [p.utt_id for p in planned if p.utt_id not in tables["video.scp"]]
+    if missing:
+        raise ValueError(f"{test_dir}/video.scp lacks {missing[0]} (and {len(missing) - 1} "
+                         "more): the corpus was made with another config")  # fmt: skip
+    frames = {u: int(n) for u, n in tables["utt2num_frames"].items()}
+    train_words = {w for p in plans["train"] for w in p.sentence.words}
+    info: Dict[str, Dict] = {}
+    for snr in cfg.snr_sweep:  # one SNR at a time: results are keyed by utterance id
+        name = sweep_set_name(snr)
+        level = CLEAN if snr is None else float(snr)
+        jobs = [SynthJob(utt_id=p.utt_id, spoken=p.sentence.spoken, speaker=p.speaker,
+                         wav_path=str(wav_dir / name / f"{p.utt_id}.wav"),
+                         seed=cfg.seed, snr_low=level, snr_high=level)
+                for p in planned]  # fmt: skip
+        results = render_all(jobs, nj=nj, desc=f"espeak-ng {name}")
+        for p in planned:
+            got = frame_count(results[p.utt_id].num_samples, FS, FPS)
+            if got != frames[p.utt_id]:
+                raise ValueError(
+                    f"{name}/{p.utt_id}: {got} frames of audio, {test_dir}/utt2num_frames "
+                    f"says {frames[p.utt_id]}: the corpus was made with another espeak-ng"
+                )
+        utts = planned_utterances(
+            name, planned, wav_dir, results,
+            lambda p: {"video.scp": tables["video.scp"][p.utt_id],
+                       "utt2num_frames": tables["utt2num_frames"][p.utt_id]},
+        )  # fmt: skip
+        write_data_dir(data_dir / name, utts)
+        (data_dir / name / "phones.ctm").write_text(test_ctm, encoding="utf-8")
+        info[name] = {**_split_info(planned, results, frames, train_words), "snr_db": snr}
+    return info
+
+
+def add_snr_sweep(
+    cfg: AVCorpusConfig, data_dir: Path | str, wav_dir: Path | str, nj: int = 1
+) -> Dict:
+    """Add the SNR sweep sets to a corpus made earlier with ``cfg`` (up to ``snr_sweep``).
+
+    ``data_dir/local/corpus_info.json`` must hold ``cfg``'s other settings: a
+    different one is a ``ValueError`` naming the first key that differs. Updates
+    that file and returns it.
+    """
+    cfg.validate()
+    data_dir = Path(data_dir)
+    path = data_dir / "local" / "corpus_info.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: make the corpus first")
+    info = json.loads(path.read_text(encoding="utf-8"))
+    made = dict(info.get("config", {}))
+    want = config_dict(cfg)
+    for key in sorted(set(made) | set(want)):
+        if key != "snr_sweep" and made.get(key) != want.get(key):
+            raise ValueError(f"{path}: config.{key} is {made.get(key)!r}, this run asks for "
+                             f"{want.get(key)!r}; make the corpus again instead")  # fmt: skip
+    t0 = time.time()
+    sweep = build_snr_sweep(cfg, data_dir, wav_dir, nj=nj)
+    info["splits"] = {k: v for k, v in info["splits"].items() if "snr_db" not in v}
+    info["splits"].update(sweep)
+    info["config"] = want
+    text = json.dumps(info, indent=2, sort_keys=True) + "\n"
+    path.write_text(text, encoding="utf-8")
+    logger.info("SNR sweep (%s) added in %.1f s", ", ".join(sweep), time.time() - t0)
+    return json.loads(text)
+
+
+def _snr_text(snr_db: Optional[float]) -> str:
+    return "clean" if snr_db is None else f"{snr_db:g} dB"
+
+
 def _notice(cfg: AVCorpusConfig) -> str:
     return f"""Audio-visual mini corpus for egs2/mini_lowrank/avsr1 (made by espnet_lowrank)
 
@@ -204,7 +345,8 @@ Speech: synthesised with the espeak-ng program, GPL-3.0-or-later
 ({espeak_version()}).
 Accents in train/dev/test: {", ".join(cfg.voices.train_accents)}.
 Held-out accents (test_unseen only): {", ".join(cfg.voices.unseen_accents)}.
-Coloured Gaussian noise at {cfg.snr_low:g}..{cfg.snr_high:g} dB SNR, 16 kHz 16-bit PCM mono WAV.
+Coloured Gaussian noise at {cfg.snr_low:g}..{cfg.snr_high:g} dB SNR, 16 kHz 16-bit PCM mono WAV;
+the test sentences also at {", ".join(_snr_text(s) for s in cfg.snr_sweep)}.
 Video: synthetic 88x88 grayscale mouths at {FPS} fps drawn from the phonemes and
 timings espeak-ng reports (uint8 .npy arrays, shape (T, 88, 88)).
 Seed: {cfg.seed}. Details: corpus_info.json.
@@ -254,19 +396,7 @@ def build_av_corpus(
         )
         write_data_dir(data_dir / split, utts)
         write_phones_ctm(data_dir / split / "phones.ctm", [p.utt_id for p in plans[split]], results)
-        samples = sum(results[p.utt_id].num_samples for p in plans[split])
-        words = [w for p in plans[split] for w in p.sentence.words]
-        info_splits[split] = {
-            "utterances": len(plans[split]),
-            "sentences": len({p.sent_id for p in plans[split]}),
-            "words": len(words),
-            "words_not_in_train": sorted(set(words) - train_words),
-            "hours": round(samples / FS / 3600.0, 4),
-            "mean_seconds": round(samples / FS / max(1, len(plans[split])), 3),
-            "video_frames": sum(frames[p.utt_id] for p in plans[split]),
-            "speakers": len({p.speaker.spk_id for p in plans[split]}),
-            "accents": sorted({p.speaker.voice for p in plans[split]}),
-        }
+        info_splits[split] = _split_info(plans[split], results, frames, train_words)
     # videos follow the phone times as written in phones.ctm (ms precision), so the
     # tables alone reproduce every video
     video_jobs = []
@@ -291,6 +421,7 @@ def build_av_corpus(
                 for utt, n in pool.imap_unordered(_render_job, video_jobs, chunksize=8):
                     _check_frames(utt, n, frames)
                     bar.update(1)
+    info_splits.update(build_snr_sweep(cfg, data_dir, wav_dir, nj=nj, plans=plans))
     t2 = time.time()
 
     info = {
@@ -319,7 +450,8 @@ def build_av_corpus(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(notice, encoding="utf-8")
     logger.info(
-        "AV corpus done in %.1f s (speech %.1f s, video %.1f s, nj=%d, python %s)",
+        "AV corpus done in %.1f s (speech %.1f s, video and SNR sweep %.1f s, nj=%d, "
+        "python %s)",
         time.time() - t0, t1 - t0, t2 - t1, nj, platform.python_version(),
     )  # fmt: skip
     return info

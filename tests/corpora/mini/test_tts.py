@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from espnet_lowrank.corpora.mini.tts import (
+    CLEAN,
     ESPEAK_RATE,
     TARGET_RATE,
     Speaker,
@@ -72,6 +73,19 @@ def test_degrade_rate_level_and_snr() -> None:
     noise = y.astype(float) - x.astype(float)
     measured = 10 * np.log10(np.mean(x.astype(float) ** 2) / np.mean(noise**2))
     assert abs(measured - 20.0) < 1.0
+
+
+def test_degrade_clean_keeps_the_level_and_adds_no_noise() -> None:
+    t = np.arange(ESPEAK_RATE) / ESPEAK_RATE
+    tone = (8000 * np.sin(2 * np.pi * 220 * t)).astype(np.int16)
+    x, snr = degrade(tone, np.random.default_rng(5), (CLEAN, CLEAN))
+    assert snr == CLEAN
+    y, _ = degrade(tone, np.random.default_rng(5), (20.0, 20.0))  # same level draw, 20 dB
+    noise = y.astype(float) - x.astype(float)
+    speech = np.abs(x) > 0.01 * np.abs(x).max()  # degrade's SNR is against these samples
+    assert abs(10 * np.log10(np.mean(x[speech].astype(float) ** 2) / np.mean(noise**2)) - 20) < 0.1
+    again, _ = degrade(tone, np.random.default_rng(6), (CLEAN, CLEAN))
+    assert not np.array_equal(x, again)  # the level is still drawn
 
 
 def test_utterance_rng_depends_on_seed_and_id_only() -> None:
