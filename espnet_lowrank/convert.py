@@ -137,3 +137,67 @@ def parse_rank_map_args(values: Optional[list]) -> Dict[str, str]:
             raise ValueError(f"--rank_map expects PART=MAP (e.g. encoder=lr_sms), got {item!r}")
         out[part] = value
     return out
+
+
+def svd_transfer(
+    task: str, config: Path | str, model_file: Path | str, out_file: Path | str
+) -> Dict[str, list]:
+    """Map a trained model's weights onto the (low-rank) model of another ``config``.
+
+    For initialising a low-rank model from dense ones (ESPnet's ``--init_param``
+    then reads ``out_file``, with ``src_key:dst_key`` to pick parts): every
+    parameter or buffer of ``config``'s model whose name and shape are in
+    ``model_file`` is copied; every factorized layer ``P`` (``P.U`` ``(out, r)``,
+    ``P.V`` ``(r, in)``) whose dense ``P.weight`` is there gets its truncated SVD at
+    the layer's rank (convolution kernels as ``(out, in kh kw)`` matrices). The
+    model's other entries are left out of ``out_file`` (they keep their own init).
+
+    Args:
+        task: ``asr`` or ``lm``.
+        config: a ``config.yaml`` that builds the target model (e.g. a saved one).
+        model_file: the source weights (``.pth``).
+        out_file: where the target-named state dict goes.
+    Returns:
+        ``{"copied": [...], "factorized": [...], "missing": [...]}`` (names).
+    Raises:
+        ValueError: a name in both with different shapes (another architecture).
+    """
+    from espnet_lowrank.layers.lowrank_linear import LowRankLayer
+
+    model, _ = model_from_config(_read_config(Path(config)), check_task(task), device="cpu")
+    source = _load_weights(Path(model_file))
+    target = model.state_dict()
+    out: Dict[str, torch.Tensor] = {}
+    report: Dict[str, list] = {"copied": [], "factorized": [], "missing": []}
+    factorized = {name for name, m in model.named_modules() if isinstance(m, LowRankLayer)}
+    for prefix in sorted(factorized):
+        weight = source.get(f"{prefix}.weight")
+        if weight is None:
+            continue
+        u, v = target[f"{prefix}.U"], target[f"{prefix}.V"]
+        if weight.numel() != u.shape[0] * v.shape[1]:
+            raise ValueError(
+                f"{model_file}: {prefix}.weight has shape {tuple(weight.shape)}; "
+                f"{config} factorizes it as {tuple(u.shape)} x {tuple(v.shape)}"
+            )
+        out[f"{prefix}.U"], out[f"{prefix}.V"] = svd_factors(
+            weight.reshape(u.shape[0], v.shape[1]), v.shape[0]
+        )
+        report["factorized"].append(prefix)
+    for name, value in target.items():
+        if name in out:
+            continue
+        if name not in source:
+            report["missing"].append(name)
+            continue
+        if tuple(source[name].shape) != tuple(value.shape):
+            raise ValueError(f"{model_file}: {name} has shape {tuple(source[name].shape)}, "
+                             f"the model of {config} {tuple(value.shape)}")  # fmt: skip
+        out[name] = source[name]
+        report["copied"].append(name)
+    Path(out_file).parent.mkdir(parents=True, exist_ok=True)
+    torch.save(out, out_file)
+    logger.info("%s -> %s: %d copied, %d factorized by SVD, %d left to their own init",
+                model_file, out_file, len(report["copied"]), len(report["factorized"]),
+                len(report["missing"]))  # fmt: skip
+    return report

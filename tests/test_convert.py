@@ -75,3 +75,36 @@ def test_an_encoder_without_a_low_rank_class_is_named(tmp_path):
     config.write_text(yaml.safe_dump(cfg))
     with pytest.raises(ValueError, match=r"encoder is 'rnn'; only \['branchformer', 'conformer'"):
         to_lowrank("asr", config, model_file, tmp_path / "x", {"encoder": "lr_sms"})
+
+
+def test_svd_transfer_maps_dense_weights_onto_a_low_rank_model(tmp_path):
+    from espnet_lowrank.convert import svd_transfer
+
+    config, model_file = dense_model(tmp_path, "transformer")
+    cfg, pth = to_lowrank("asr", config, model_file, tmp_path / "lr", {"encoder": "lr_sms"})
+    # the target's own config + the dense weights: the factors of to_lowrank, the rest copied
+    report = svd_transfer("asr", cfg, model_file, tmp_path / "init.pth")
+    got, want = torch.load(tmp_path / "init.pth"), torch.load(pth)
+    assert set(got) == set(want) and not report["missing"]
+    assert report["factorized"] and all(k.startswith("encoder.") for k in report["factorized"])
+    for key in want:
+        torch.testing.assert_close(got[key], want[key])
+    # a source without some entries leaves them out (they keep their own init)
+    partial = {k: v for k, v in torch.load(model_file).items() if not k.startswith("decoder.")}
+    torch.save(partial, tmp_path / "partial.pth")
+    report = svd_transfer("asr", cfg, tmp_path / "partial.pth", tmp_path / "init2.pth")
+    assert report["missing"] and all(k.startswith("decoder.") for k in report["missing"])
+    assert not any(k.startswith("decoder.") for k in torch.load(tmp_path / "init2.pth"))
+
+
+def test_svd_transfer_names_a_shape_that_does_not_fit(tmp_path):
+    from espnet_lowrank.convert import svd_transfer
+
+    config, model_file = dense_model(tmp_path, "transformer")
+    cfg, _ = to_lowrank("asr", config, model_file, tmp_path / "lr", {"encoder": "lr_sms"})
+    state = torch.load(model_file)
+    key = next(k for k in state if k.endswith("feed_forward.w_1.weight"))
+    state[key] = torch.zeros(state[key].shape[0] + 1, state[key].shape[1])
+    torch.save(state, tmp_path / "other.pth")
+    with pytest.raises(ValueError, match=key.rsplit(".", 1)[0]):
+        svd_transfer("asr", cfg, tmp_path / "other.pth", tmp_path / "init.pth")

@@ -11,19 +11,24 @@ Examples::
     python -m espnet_lowrank.bin.convert to_dense --task asr \\
         --config exp/asr_lowrank/config.yaml --model exp/asr_lowrank/valid.acc.ave.pth \\
         --out_dir exp/asr_lowrank_dense
+
+    # dense weights onto a low-rank model's names (for --init_param): exp/init/model.pth
+    python -m espnet_lowrank.bin.convert svd_transfer --task asr \
+        --config exp/asr_lowrank/config.yaml --model exp/asr_dense/valid.acc.ave.pth \
+        --out_dir exp/init
 """
 
 import argparse
 
 from espnet_lowrank.bin._cli import ArgumentParser, run, setup_logging
-from espnet_lowrank.convert import parse_rank_map_args, to_dense, to_lowrank
+from espnet_lowrank.convert import parse_rank_map_args, svd_transfer, to_dense, to_lowrank
 
 
 def get_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("direction", choices=["to_lowrank", "to_dense"])
+    parser.add_argument("direction", choices=["to_lowrank", "to_dense", "svd_transfer"])
     parser.add_argument("--task", choices=["asr", "lm"], required=True)
     parser.add_argument("--config", required=True, help="config.yaml of the model")
     parser.add_argument("--model", required=True, help="weights (.pth)")
@@ -44,10 +49,17 @@ def main(cmd=None) -> None:
         if not maps:
             raise SystemExit("to_lowrank needs at least one --rank_map PART=MAP")
         paths = to_lowrank(args.task, args.config, args.model, args.out_dir, maps)
-    else:
-        if args.rank_map:
-            raise SystemExit("--rank_map is only for to_lowrank")
-        paths = to_dense(args.task, args.config, args.model, args.out_dir)
+        print(f"wrote {paths[0]} and {paths[1]}")
+        return
+    if args.rank_map:
+        raise SystemExit("--rank_map is only for to_lowrank")
+    if args.direction == "svd_transfer":
+        out = f"{args.out_dir}/model.pth"
+        report = svd_transfer(args.task, args.config, args.model, out)
+        print(f"wrote {out}: {len(report['copied'])} copied, {len(report['factorized'])} "
+              f"factorized by SVD, {len(report['missing'])} not in {args.model}")  # fmt: skip
+        return
+    paths = to_dense(args.task, args.config, args.model, args.out_dir)
     print(f"wrote {paths[0]} and {paths[1]}")
 
 
