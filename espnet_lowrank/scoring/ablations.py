@@ -154,9 +154,7 @@ def exp_name(row: str, seed: int, suffix: str) -> str:
     return f"asr_{row}_{suffix}" if seed == 0 else f"asr_{row}_seed{seed}_{suffix}"
 
 
-def jobs(
-    grid: Grid, seeds: Sequence[int], ablation_seeds: Sequence[int]
-) -> List[Tuple[Row, int]]:
+def jobs(grid: Grid, seeds: Sequence[int], ablation_seeds: Sequence[int]) -> List[Tuple[Row, int]]:
     """``(row, seed)`` to train, seed by seed (every row's first seed before any second one,
     so an interrupted grid has whole passes), rows in the file's order within a seed."""
     for s in list(seeds) + list(ablation_seeds):
@@ -381,4 +379,3 @@ def replace_section(text: str, lines: Sequence[str], where: str) -> str:
     _, after = rest.split(SECTION_END)
     body = "\n".join(lines).rstrip("\n")
     return f"{before}{SECTION_BEGIN}\n{body}\n{SECTION_END}{after}"
-
