@@ -8,19 +8,19 @@ Example (``egs2/mini_lowrank/avsr1``)::
 Prints Markdown (see :mod:`espnet_lowrank.scoring.confusion`): how many letter errors
 fall inside the groups of letters whose names look the same on the lips
 (:func:`espnet_lowrank.corpora.mini_av.grid.letter_viseme_groups`), against chance.
+A missing or malformed text file: one message naming it, exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import List, Optional
 
-from espnet_lowrank.bin._cli import EXIT_BAD_INPUT, run
+from espnet_lowrank.bin._cli import ArgumentParser, reports_bad_input, run
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="python -m espnet_lowrank.bin.av_confusion",
         description="Letter-slot confusions of a GRID-style decoding vs look-alike groups.",
     )
@@ -31,19 +31,14 @@ def get_parser() -> argparse.ArgumentParser:
     return p
 
 
+@reports_bad_input
 def main(argv: Optional[List[str]] = None) -> int:
     from espnet_lowrank.corpora.mini_av import grid
     from espnet_lowrank.scoring import confusion
 
     args = get_parser().parse_args(argv)
     slot = [name for name, _ in grid.SLOTS].index("letter")
-    try:
-        counts, compared, skipped = confusion.slot_confusions(
-            args.ref, args.hyp, slot, len(grid.SLOTS)
-        )
-    except (FileNotFoundError, ValueError) as e:
-        print(f"av_confusion: error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    counts, compared, skipped = confusion.slot_confusions(args.ref, args.hyp, slot, len(grid.SLOTS))
     summary = confusion.summarise(
         counts, compared, skipped, grid.LETTERS, grid.letter_viseme_groups()
     )

@@ -8,19 +8,20 @@ Example (``egs2/mini_lowrank/asr1``, corpus v2; ``DECODE`` a decoding folder suc
         --groups data/test_unseen/utt2engine
     python -m espnet_lowrank.bin.score_by_group --ref ... --hyp ... \\
         --groups data/test/acoustics --by reverb
+
+A missing or malformed file (texts, groups table): one message naming it, exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import List, Optional
 
-from espnet_lowrank.bin._cli import EXIT_BAD_INPUT, run
+from espnet_lowrank.bin._cli import ArgumentParser, reports_bad_input, run
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="python -m espnet_lowrank.bin.score_by_group",
         description="WER per group of utterances (engine of utt2engine, or reverberation).",
     )
@@ -31,16 +32,13 @@ def get_parser() -> argparse.ArgumentParser:
     return p
 
 
+@reports_bad_input
 def main(argv: Optional[List[str]] = None) -> int:
     from espnet_lowrank.scoring import by_group
 
     args = get_parser().parse_args(argv)
     key = by_group.engine_of if args.by == "engine" else by_group.reverb_of
-    try:
-        counts = by_group.wer_by_group(args.ref, args.hyp, args.groups, key)
-    except (FileNotFoundError, ValueError) as e:
-        print(f"score_by_group: error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    counts = by_group.wer_by_group(args.ref, args.hyp, args.groups, key)
     print("\n".join(by_group.render(counts, args.by)))
     return 0
 

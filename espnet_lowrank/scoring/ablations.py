@@ -39,6 +39,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from espnet_lowrank.errors import InputError
 from espnet_lowrank.scoring.sclite import parse_result
+from espnet_lowrank.scoring.seeds import mean_std
 from espnet_lowrank.scoring.significance import PairTest, matched_pairs
 from espnet_lowrank.strict_yaml import load_yaml_mapping
 
@@ -153,9 +154,7 @@ def exp_name(row: str, seed: int, suffix: str) -> str:
     return f"asr_{row}_{suffix}" if seed == 0 else f"asr_{row}_seed{seed}_{suffix}"
 
 
-def jobs(
-    grid: Grid, seeds: Sequence[int], ablation_seeds: Sequence[int]
-) -> List[Tuple[Row, int]]:
+def jobs(grid: Grid, seeds: Sequence[int], ablation_seeds: Sequence[int]) -> List[Tuple[Row, int]]:
     """``(row, seed)`` to train, seed by seed (every row's first seed before any second one,
     so an interrupted grid has whole passes), rows in the file's order within a seed."""
     for s in list(seeds) + list(ablation_seeds):
@@ -233,15 +232,6 @@ def collect(
     return out
 
 
-def _mean_std(values: Sequence[float], digits: int = 1) -> str:
-    if not values:
-        return "n/a"
-    m = statistics.mean(values)
-    if len(values) == 1:
-        return f"{m:.{digits}f}"
-    return f"{m:.{digits}f} ± {statistics.stdev(values):.{digits}f}"
-
-
 def first(systems: Dict[int, System]) -> Optional[System]:
     """The row's system of the lowest seed (``None`` if it has none)."""
     return systems[min(systems)] if systems else None
@@ -311,11 +301,12 @@ def render(
         ratio = f"{ref_params / params:.2f}×" if params and ref_params else "n/a"
         cells = [row.label, f"`{row.config}`", f"{params:,}" if params else "n/a", ratio]
         cells.append(", ".join(str(s) for s in sorted(systems)) or "none yet")
-        cells += [_mean_std([s.wer[d] for s in systems.values()]) for d in test_sets]
+        wers = ([s.wer[d] for s in systems.values()] for d in test_sets)
+        cells += [mean_std(w, digits=1, show_count=False) for w in wers]
         for d in test_sets:
             cells.append("—" if row.name == ref_row else _sig(pair_test(first(systems), ref0, d)))
         epochs = [s.epoch_s for s in systems.values() if s.epoch_s]
-        cells.append(_mean_std(epochs, 0))
+        cells.append(mean_std(epochs, digits=0, show_count=False))
         lines.append("|" + "|".join(cells) + "|")
     if grid.claims:
         dset = test_sets[0]
@@ -325,7 +316,10 @@ def render(
         for c in grid.claims:
             a, b = (results[n] for n in c.systems)
             t = pair_test(first(a), first(b), dset)
-            wers = " vs ".join(_mean_std([s.wer[dset] for s in r.values()]) for r in (a, b))
+            wers = " vs ".join(
+                mean_std([s.wer[dset] for s in r.values()], digits=1, show_count=False)
+                for r in (a, b)
+            )
             names = " vs ".join(f"`{n}`" for n in c.systems)
             lines.append(f"|{c.claim}|{names}|{wers}|{_sig(t)}|**{verdict(c.expect, t)}**|")
     if plot_link:
@@ -385,4 +379,3 @@ def replace_section(text: str, lines: Sequence[str], where: str) -> str:
     _, after = rest.split(SECTION_END)
     body = "\n".join(lines).rstrip("\n")
     return f"{before}{SECTION_BEGIN}\n{body}\n{SECTION_END}{after}"
-

@@ -17,13 +17,13 @@ the machine (the side-by-side step is ``bench``'s job).
 from __future__ import annotations
 
 import re
-import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from espnet_lowrank.recipe.measure import epoch_seconds
 from espnet_lowrank.scoring.sclite import parse_result
+from espnet_lowrank.scoring.seeds import mean_std
 from espnet_lowrank.strict_yaml import load_yaml_mapping
 
 _LM_DIR = re.compile(r"^lm_(?P<config>.+)_seed(?P<seed>\d+)_(?P<suffix>[^_]+_[^_]+)$")
@@ -65,16 +65,6 @@ def collect(exp_dir: Path | str) -> List[StudyLM]:
 
             lm.params = count_config(d / "config.yaml", "lm", [])["total"]["lowrank"]
     return list(by_config.values())
-
-
-def mean_std(values: Sequence[float]) -> str:
-    """``"m ± s (n)"``; a single value has no spread: ``"m (1)"``."""
-    if not values:
-        return "n/a"
-    m = statistics.mean(values)
-    if len(values) == 1:
-        return f"{m:.2f} (1)"
-    return f"{m:.2f} ± {statistics.stdev(values):.2f} ({len(values)})"
 
 
 def _wer(result_txt: Path) -> Optional[float]:
