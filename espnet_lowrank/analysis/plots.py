@@ -11,44 +11,17 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
-from typing import Tuple
 
 from espnet_lowrank.analysis.collect import ModelAnalysis
 from espnet_lowrank.analysis.emergence import Emergence
-
-
-def _figure(n_panels: int, ncols: int, size: Tuple[float, float]):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    ncols = max(1, min(ncols, n_panels))
-    nrows = math.ceil(n_panels / ncols)
-    fig = Figure(figsize=(size[0] * ncols, size[1] * nrows), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel().tolist()
-    for ax in axes[n_panels:]:
-        ax.set_visible(False)
-    from matplotlib import colormaps
-
-    tab20 = colormaps["tab20"]
-    for ax in axes:  # parts have up to 13 groups: more distinct colours than the default 10
-        ax.set_prop_cycle(color=[tab20(i) for i in (*range(0, 20, 2), *range(1, 20, 2))])
-    return fig, axes[:n_panels]
-
-
-def _save(fig, path: Path | str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    return path
+from espnet_lowrank.plotting import figure, save
 
 
 def plot_rank_by_depth(analysis: ModelAnalysis, measure: str, path: Path | str) -> Path:
     """Effective-rank ratio by block depth, one line per group, one panel per part."""
     parts = list(analysis.parts.items())
-    fig, axes = _figure(len(parts), len(parts), (6.0, 4.2))
+    fig, axes = figure(len(parts), len(parts), (6.0, 4.2))
     for ax, (part, pa) in zip(axes, parts):
         for group in pa.groups():
             layers = pa.group_layers(group)
@@ -66,7 +39,7 @@ def plot_rank_by_depth(analysis: ModelAnalysis, measure: str, path: Path | str) 
             ax.set_xticks(range(pa.num_blocks))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, ncol=2)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def plot_spectra(analysis: ModelAnalysis, part: str, path: Path | str) -> Path:
@@ -75,7 +48,7 @@ def plot_spectra(analysis: ModelAnalysis, part: str, path: Path | str) -> Path:
 
     pa = analysis.parts[part]
     groups = pa.groups()
-    fig, axes = _figure(len(groups), 4, (3.6, 2.8))
+    fig, axes = figure(len(groups), 4, (3.6, 2.8))
     cmap = colormaps["viridis"]
     for ax, group in zip(axes, groups):
         for la in pa.group_layers(group):
@@ -97,13 +70,13 @@ def plot_spectra(analysis: ModelAnalysis, part: str, path: Path | str) -> Path:
         ax.set_ylim(0.0, 1.05)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def plot_emergence(em: Emergence, measure: str, path: Path | str) -> Path:
     """Mean effective-rank ratio per group against epoch, one panel per part."""
     parts = list(em.groups.items())
-    fig, axes = _figure(len(parts), len(parts), (6.0, 4.2))
+    fig, axes = figure(len(parts), len(parts), (6.0, 4.2))
     for ax, (part, groups) in zip(axes, parts):
         for group, per in groups.items():
             ax.plot(em.epochs, per[measure], marker="o", markersize=3, label=group)
@@ -113,4 +86,4 @@ def plot_emergence(em: Emergence, measure: str, path: Path | str) -> Path:
         ax.set_ylim(0.0, 1.05)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, ncol=2)
-    return _save(fig, path)
+    return save(fig, path)

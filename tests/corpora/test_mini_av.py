@@ -289,3 +289,20 @@ def test_add_snr_sweep_to_an_existing_corpus_checks_its_config(smoke_corpus, tmp
         add_snr_sweep(replace(cfg, seed=4), data, tmp_path / "wav", nj=1)
     with pytest.raises(FileNotFoundError, match="corpus_info.json"):
         add_snr_sweep(cfg, tmp_path / "nothing", tmp_path / "wav", nj=1)
+
+
+@pytest.mark.parametrize("snr", [None, 10.0, 5.0, 0.0, -5.0, 2.5, -12.5])
+def test_sweep_set_names_round_trip(snr):
+    from espnet_lowrank.corpora.mini_av.corpus import is_sweep_set, sweep_set_name, sweep_set_snr
+
+    name = sweep_set_name(snr)
+    assert is_sweep_set(name) and sweep_set_snr(name) == snr
+
+
+@pytest.mark.parametrize("name", ["test", "test_unseen", "test_snr_", "test_snr_x", "test_snr_m"])
+def test_other_set_names_are_not_sweep_sets(name):
+    from espnet_lowrank.corpora.mini_av.corpus import is_sweep_set, sweep_set_snr
+
+    assert not is_sweep_set(name)
+    with pytest.raises(ValueError, match=name):
+        sweep_set_snr(name)

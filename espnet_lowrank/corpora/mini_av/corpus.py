@@ -31,6 +31,7 @@ import hashlib
 import json
 import logging
 import platform
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,26 @@ def sweep_set_name(snr_db: Optional[float]) -> str:
         return "test_snr_clean"
     text = f"{snr_db:g}".replace("-", "m").replace(".", "p")
     return f"test_snr_{text}"
+
+
+_SWEEP_NAME = re.compile(r"^test_snr_(?:(?P<clean>clean)|(?P<minus>m)?(?P<num>\d+(?:p\d+)?))$")
+
+
+def is_sweep_set(name: str) -> bool:
+    """Whether ``name`` is a set :func:`sweep_set_name` writes."""
+    return _SWEEP_NAME.match(name) is not None
+
+
+def sweep_set_snr(name: str) -> Optional[float]:
+    """The SNR of a sweep set (the inverse of :func:`sweep_set_name`): ``test_snr_m5`` ->
+    ``-5.0``, ``test_snr_clean`` -> ``None``. Another name is a ``ValueError``."""
+    m = _SWEEP_NAME.match(name)
+    if m is None:
+        raise ValueError(f"{name!r} is not an SNR sweep set (test_snr_clean, test_snr_10, ...)")
+    if m["clean"]:
+        return None
+    value = float(m["num"].replace("p", "."))
+    return -value if m["minus"] else value
 
 
 def _default_voices() -> VoiceConfig:
