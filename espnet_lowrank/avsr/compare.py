@@ -1,11 +1,13 @@
-"""RESULTS.md table comparing trained AV models (audio-only, video-only, AV, AV low-rank).
+"""RESULTS.md table and WER-vs-SNR plot comparing trained AV models (audio-only,
+video-only, AV, AV low-rank), each over one or more training seeds.
 
-For each ``label = exp/<asr_tag>`` it reads the saved ``config.yaml`` (parameters
-counted by rebuilding the model on the ``meta`` device, as ESPnet's
-``build_model_from_file`` reads the config: no parser, so any saved config
-works), ``train.log`` (mean seconds per training epoch) and the sclite report
-``<inference_tag>/<test set>/score_wer/result.txt`` (WER). A missing file is an
-error naming it.
+For each model (a label and its runs: ``exp/<asr_tag>`` dirs, one per seed) it reads
+each run's saved ``config.yaml`` (parameters counted by rebuilding the model on the
+``meta`` device, as ESPnet's ``build_model_from_file`` reads the config: no parser, so
+any saved config works; the runs of one model must build the same model),
+``train.log`` (seconds per training epoch) and the sclite report
+``<inference_tag>/<test set>/score_wer/result.txt`` (WER). A missing file is an error
+naming it.
 """
 
 from __future__ import annotations
@@ -17,18 +19,28 @@ from typing import Dict, List, Sequence, Tuple
 
 from espnet_lowrank.recipe.measure import epoch_seconds
 from espnet_lowrank.scoring.sclite import parse_result
+from espnet_lowrank.scoring.seeds import mean_std
 from espnet_lowrank.strict_yaml import load_yaml
 
 
 @dataclass
 class ModelRow:
+    """One model over its runs; ``wer[set]`` holds one WER (%) per run, in run order."""
+
     label: str
-    exp_dir: Path
+    runs: List[Path]
     streams: str
     params: int
-    epoch_seconds: float
-    epochs: int
-    wer: Dict[str, float]
+    epoch_seconds: float  # mean over every epoch of every run
+    epochs: int  # epochs of the longest run
+    wer: Dict[str, List[float]]
+
+    def mean_wer(self, test_set: str) -> float:
+        return statistics.mean(self.wer[test_set])
+
+    def std_wer(self, test_set: str) -> float:
+        values = self.wer[test_set]
+        return statistics.stdev(values) if len(values) > 1 else 0.0
 
 
 def count_parameters(config: Path | str) -> Tuple[int, str]:
@@ -45,34 +57,90 @@ def count_parameters(config: Path | str) -> Tuple[int, str]:
     return sum(p.numel() for p in model.parameters()), model.streams
 
 
+def _wer(exp: Path, inference_tag: str, test: str) -> float:
+    result = exp / inference_tag / test / "score_wer" / "result.txt"
+    if not result.is_file():
+        raise FileNotFoundError(f"WER report not found: {result}")
+    return parse_result(result).err
+
+
 def collect(
-    models: Sequence[Tuple[str, Path]], inference_tag: str, test_sets: Sequence[str]
+    models: Sequence[Tuple[str, Sequence[Path]]], inference_tag: str, test_sets: Sequence[str]
 ) -> List[ModelRow]:
+    """``models``: ``(label, [exp dir of each seed, ...])`` in table order."""
     rows = []
-    for label, exp in models:
-        exp = Path(exp)
-        params, streams = count_parameters(exp / "config.yaml")
-        epochs = epoch_seconds(exp / "train.log")
-        wer = {}
-        for test in test_sets:
-            result = exp / inference_tag / test / "score_wer" / "result.txt"
-            if not result.is_file():
-                raise FileNotFoundError(f"WER report not found: {result}")
-            wer[test] = parse_result(result).err
-        rows.append(ModelRow(label, exp, streams, params, statistics.mean(epochs.values()),
-                             len(epochs), wer))  # fmt: skip
+    for label, runs in models:
+        runs = [Path(r) for r in runs]
+        if not runs:
+            raise ValueError(f"model {label!r}: no experiment directory")
+        built = [count_parameters(r / "config.yaml") for r in runs]
+        if len(set(built)) > 1:
+            detail = ", ".join(f"{r}: {n:,} ({s})" for r, (n, s) in zip(runs, built))
+            raise ValueError(f"model {label!r}: its runs build different models: {detail}")
+        params, streams = built[0]
+        epochs = [epoch_seconds(r / "train.log") for r in runs]
+        seconds = [s for e in epochs for s in e.values()]
+        wer = {t: [_wer(r, inference_tag, t) for r in runs] for t in test_sets}
+        rows.append(ModelRow(label, runs, streams, params, statistics.mean(seconds),
+                             max(len(e) for e in epochs), wer))  # fmt: skip
     return rows
 
 
 def render(rows: Sequence[ModelRow], test_sets: Sequence[str], reference: str = "") -> str:
-    """Markdown table; ``reference``: the label parameters and epoch time are relative to."""
+    """Markdown table; ``reference``: the label parameters and epoch time are relative to.
+
+    A WER cell is the value of a single run, else ``mean ± std`` over the runs (sample
+    standard deviation); ``seeds`` counts the runs.
+    """
     ref = next((r for r in rows if r.label == reference), rows[0])
-    head = f"|model|streams|params|params vs {ref.label}|s/epoch|speed-up vs {ref.label}|epochs|"
-    head += "".join(f"WER {t}|" for t in test_sets)
-    lines = [head, "|" + "---|" * (7 + len(test_sets))]
+    head = f"|model|streams|params|params vs {ref.label}|s/epoch|speed-up vs {ref.label}|"
+    head += "epochs|seeds|" + "".join(f"WER {t}|" for t in test_sets)
+    lines = [head, "|" + "---|" * (8 + len(test_sets))]
     for r in rows:
         cells = [r.label, r.streams, f"{r.params:,}", f"{r.params / ref.params:.2f}x",
                  f"{r.epoch_seconds:.1f}", f"{ref.epoch_seconds / r.epoch_seconds:.2f}x",
-                 str(r.epochs)] + [f"{r.wer[t]:.1f}" for t in test_sets]  # fmt: skip
+                 str(r.epochs), str(len(r.runs))]  # fmt: skip
+        cells += [mean_std(r.wer[t], digits=1, show_count=False) for t in test_sets]
         lines.append("|" + "|".join(cells) + "|")
     return "\n".join(lines) + "\n"
+
+
+def sweep_sets(test_sets: Sequence[str]) -> List[str]:
+    """The SNR sweep sets among ``test_sets``, clean first, then by falling SNR."""
+    from espnet_lowrank.corpora.mini_av.corpus import is_sweep_set, sweep_set_snr
+
+    snr = {t: sweep_set_snr(t) for t in test_sets if is_sweep_set(t)}
+    return sorted(snr, key=lambda t: float("-inf") if snr[t] is None else -snr[t])
+
+
+def plot_wer_vs_snr(
+    rows: Sequence[ModelRow], test_sets: Sequence[str], out_png: Path | str
+) -> Path:
+    """WER (mean over seeds, error bar ± std) against SNR, one line per model.
+
+    The x axis holds the SNR sweep sets of ``test_sets`` (``test_snr_clean`` left, then
+    falling SNR, evenly spaced); at least two are needed.
+    """
+    from espnet_lowrank.corpora.mini_av.corpus import sweep_set_snr
+    from espnet_lowrank.plotting import figure, save
+
+    sets = sweep_sets(test_sets)
+    if len(sets) < 2:
+        raise ValueError(
+            f"a WER-vs-SNR plot needs two or more SNR sweep sets (test_snr_clean, "
+            f"test_snr_10, ...) among the test sets, got {' '.join(test_sets)}"
+        )
+    ticks = ["clean" if sweep_set_snr(t) is None else f"{sweep_set_snr(t):g} dB" for t in sets]
+    fig, (ax,) = figure(1, 1, (6.5, 4.5))
+    xs = list(range(len(sets)))
+    for r in rows:
+        ax.errorbar(xs, [r.mean_wer(t) for t in sets], yerr=[r.std_wer(t) for t in sets],
+                    marker="o", capsize=3, label=f"{r.label} ({len(r.runs)} seed"
+                    f"{'s' if len(r.runs) > 1 else ''})")  # fmt: skip
+    ax.set_xticks(xs, ticks)
+    ax.set_xlabel("SNR of the audio (coloured noise; same utterances, noise samples and video)")
+    ax.set_ylabel("WER (%)")
+    ax.set_title("WER against SNR: mean ± std over training seeds")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return save(fig, out_png)

@@ -7,7 +7,10 @@ utterances kept there (see :mod:`espnet_lowrank.video.format_data`).
 ``compare --model LABEL=EXP_DIR ... --inference_tag TAG --test_sets SET ... --out MD``:
 the table of :mod:`espnet_lowrank.avsr.compare` (parameters, seconds per epoch, WER),
 written into ``MD`` between marker lines (replacing an earlier block, else before
-its first ``## `` section; the rest of the file is kept).
+its first ``## `` section; the rest of the file is kept). A label given with several
+``--model`` options is one model trained with several seeds (mean ± std over them).
+``--plot PNG`` also draws WER against SNR for the SNR sweep sets among the test sets
+(``test_snr_clean``, ``test_snr_10``, ...) and links it from the block.
 
 Exit status 2 with one message naming the file for bad data or bad arguments.
 """
@@ -15,6 +18,7 @@ Exit status 2 with one message naming the file for bad data or bad arguments.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import List, Optional
 
@@ -33,12 +37,14 @@ def get_parser() -> argparse.ArgumentParser:
     f.add_argument("--max_mismatch", type=int, default=3,
                    help="video frames allowed to differ from the audio duration")  # fmt: skip
     c = sub.add_parser("compare", help="RESULTS.md table of several AV models")
-    c.add_argument("--model", action="append", required=True, metavar="LABEL=EXP_DIR")
+    c.add_argument("--model", action="append", required=True, metavar="LABEL=EXP_DIR",
+                   help="a model's exp dir; the same LABEL again: another seed of it")  # fmt: skip
     c.add_argument("--inference_tag", required=True, help="decode_... folder in each exp dir")
     c.add_argument("--test_sets", nargs="+", required=True)
     c.add_argument("--reference", default="", help="label ratios refer to (default: first)")
     c.add_argument("--title", default="Audio-visual mini corpus")
     c.add_argument("--out", required=True, help="markdown file to write the table into")
+    c.add_argument("--plot", default="", help="PNG of WER against SNR (the sweep sets)")
     return p
 
 
@@ -49,19 +55,25 @@ def _compare(args: argparse.Namespace) -> str:
     from pathlib import Path
 
     from espnet_lowrank.atomic import atomic_write_text
-    from espnet_lowrank.avsr.compare import collect, render
+    from espnet_lowrank.avsr.compare import collect, plot_wer_vs_snr, render
 
-    models = []
+    models: dict = {}  # label -> exp dirs (seeds), in the order labels first appear
     for spec in args.model:
         label, sep, exp = spec.partition("=")
         if not sep or not label or not exp:
             raise ValueError(f"--model must be LABEL=EXP_DIR, got {spec!r}")
-        models.append((label, Path(exp)))
-    rows = collect(models, args.inference_tag, args.test_sets)
+        models.setdefault(label, []).append(Path(exp))
+    rows = collect(list(models.items()), args.inference_tag, args.test_sets)
     table = render(rows, args.test_sets, args.reference)
-    block = (f"{BEGIN}\n## {args.title}\n\nDecoding: `{args.inference_tag}`; WER in %; "
-             f"s/epoch: mean training time per epoch.\n\n{table}{END}\n")  # fmt: skip
     out = Path(args.out)
+    figure = ""
+    if args.plot:
+        png = plot_wer_vs_snr(rows, args.test_sets, args.plot)
+        link = os.path.relpath(png.resolve(), out.resolve().parent)
+        figure = f"![WER against SNR, one line per model]({link})\n\n"
+    block = (f"{BEGIN}\n## {args.title}\n\nDecoding: `{args.inference_tag}`; WER in %, "
+             f"mean ± std over the seeds' runs; s/epoch: mean training time per epoch.\n\n"
+             f"{table}\n{figure}{END}\n")  # fmt: skip
     text = out.read_text(encoding="utf-8") if out.is_file() else ""
     if BEGIN in text and END in text:
         head, rest = text.split(BEGIN, 1)
