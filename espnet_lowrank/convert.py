@@ -140,7 +140,11 @@ def parse_rank_map_args(values: Optional[list]) -> Dict[str, str]:
 
 
 def svd_transfer(
-    task: str, config: Path | str, model_file: Path | str, out_file: Path | str
+    task: str,
+    config: Path | str,
+    model_file: Path | str,
+    out_file: Path | str,
+    token_list: Optional[Path | str] = None,
 ) -> Dict[str, list]:
     """Map a trained model's weights onto the (low-rank) model of another ``config``.
 
@@ -154,9 +158,12 @@ def svd_transfer(
 
     Args:
         task: ``asr`` or ``lm``.
-        config: a ``config.yaml`` that builds the target model (e.g. a saved one).
+        config: a ``config.yaml`` that builds the target model: a saved one, or with
+            ``token_list`` a training config (``conf/*.yaml``; its missing options take
+            ESPnet's defaults), so the target need not have been trained before.
         model_file: the source weights (``.pth``).
         out_file: where the target-named state dict goes.
+        token_list: the token list a training ``config`` is built with.
     Returns:
         ``{"copied": [...], "factorized": [...], "missing": [...]}`` (names).
     Raises:
@@ -164,7 +171,13 @@ def svd_transfer(
     """
     from espnet_lowrank.layers.lowrank_linear import LowRankLayer
 
-    model, _ = model_from_config(_read_config(Path(config)), check_task(task), device="cpu")
+    if token_list is None:
+        model, _ = model_from_config(_read_config(Path(config)), check_task(task))
+    else:
+        if not Path(token_list).is_file():
+            raise FileNotFoundError(f"--token_list not found: {token_list}")
+        model, _ = model_from_config(_read_config(Path(config)), check_task(task), saved=False,
+                                     extra_args=["--token_list", str(token_list)])  # fmt: skip
     source = _load_weights(Path(model_file))
     target = model.state_dict()
     out: Dict[str, torch.Tensor] = {}

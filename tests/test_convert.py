@@ -97,6 +97,34 @@ def test_svd_transfer_maps_dense_weights_onto_a_low_rank_model(tmp_path):
     assert not any(k.startswith("decoder.") for k in torch.load(tmp_path / "init2.pth"))
 
 
+def test_svd_transfer_onto_a_training_config_with_a_token_list(tmp_path, capsys):
+    from espnet_lowrank.bin import convert as cli
+    from espnet_lowrank.convert import svd_transfer
+
+    config, model_file = dense_model(tmp_path, "transformer")
+    saved, _ = to_lowrank("asr", config, model_file, tmp_path / "lr", {"encoder": "lr_sms"})
+    svd_transfer("asr", saved, model_file, tmp_path / "want.pth")
+    # the training config a user writes: no token_list in it, the rank map by name
+    train = yaml.safe_load(config.read_text())
+    train.update(encoder="lowrank_transformer", token_list=None)
+    train["encoder_conf"] = dict(train["encoder_conf"], rank_map="lr_sms")
+    conf = tmp_path / "train_lowrank.yaml"
+    conf.write_text(yaml.safe_dump({k: train[k] for k in ("frontend_conf", "encoder",
+                                    "encoder_conf", "decoder", "decoder_conf")}))  # fmt: skip
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text("\n".join(CHARS) + "\n")
+    common = ["--task", "asr", "--token_list", str(tokens), "--model", str(model_file)]
+    cli.main(["svd_transfer", *common, "--config", str(conf), "--out_dir", str(tmp_path / "init")])
+    got, want = torch.load(tmp_path / "init" / "model.pth"), torch.load(tmp_path / "want.pth")
+    assert set(got) == set(want)
+    for key in want:
+        torch.testing.assert_close(got[key], want[key])
+    with pytest.raises(FileNotFoundError, match="no_tokens.txt"):
+        svd_transfer("asr", conf, model_file, tmp_path / "x.pth", tmp_path / "no_tokens.txt")
+    with pytest.raises(SystemExit, match="only for svd_transfer"):
+        cli.main(["to_dense", *common, "--config", str(saved), "--out_dir", str(tmp_path / "d")])
+
+
 def test_svd_transfer_names_a_shape_that_does_not_fit(tmp_path):
     from espnet_lowrank.convert import svd_transfer
 

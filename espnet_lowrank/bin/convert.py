@@ -16,6 +16,10 @@ Examples::
     python -m espnet_lowrank.bin.convert svd_transfer --task asr \
         --config exp/asr_lowrank/config.yaml --model exp/asr_dense/valid.acc.ave.pth \
         --out_dir exp/init
+    # ... onto the model of a training config not trained yet (it has no saved config)
+    python -m espnet_lowrank.bin.convert svd_transfer --task asr \
+        --config conf/train_asr_lowrank.yaml --token_list data/token_list/bpe/tokens.txt \
+        --model exp/asr_dense/valid.acc.ave.pth --out_dir exp/init
 """
 
 import argparse
@@ -38,6 +42,11 @@ def get_parser() -> argparse.ArgumentParser:
         action="append",
         help="PART=MAP for to_lowrank (PART: encoder, decoder or lm; MAP: preset or YAML)",
     )
+    parser.add_argument(
+        "--token_list",
+        default=None,
+        help="svd_transfer: --config is a training config, built with this token list",
+    )
     return parser
 
 
@@ -53,9 +62,11 @@ def main(cmd=None) -> None:
         return
     if args.rank_map:
         raise SystemExit("--rank_map is only for to_lowrank")
+    if args.token_list and args.direction != "svd_transfer":
+        raise SystemExit("--token_list is only for svd_transfer")
     if args.direction == "svd_transfer":
         out = f"{args.out_dir}/model.pth"
-        report = svd_transfer(args.task, args.config, args.model, out)
+        report = svd_transfer(args.task, args.config, args.model, out, args.token_list)
         print(f"wrote {out}: {len(report['copied'])} copied, {len(report['factorized'])} "
               f"factorized by SVD, {len(report['missing'])} not in {args.model}")  # fmt: skip
         return
