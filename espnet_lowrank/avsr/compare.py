@@ -144,3 +144,56 @@ def plot_wer_vs_snr(
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return save(fig, out_png)
+
+
+def _trns(run: Path, inference_tag: str, test: str) -> Tuple[Path, Path]:
+    score = run / inference_tag / test / "score_wer"
+    for name in ("ref.trn", "hyp.trn"):
+        if not (score / name).is_file():
+            raise FileNotFoundError(f"trn file not found: {score / name}")
+    return score / "ref.trn", score / "hyp.trn"
+
+
+def significance(
+    rows: Sequence[ModelRow],
+    pairs: Sequence[Tuple[str, str]],
+    inference_tag: str,
+    test_sets: Sequence[str],
+) -> str:
+    """Markdown table of sc_stats' matched-pair test (MAPSSWE) of model ``a`` against
+    ``b`` for each ``(a, b)`` of ``pairs`` (labels), per test set.
+
+    Run ``i`` of ``a`` is tested against run ``i`` of ``b`` (the same seed), or against
+    ``b``'s only run when ``b`` has one. A cell counts the runs in which ``a`` is better,
+    not different at p = 0.05 (n.s.) and worse, with the largest p of each verdict, e.g.
+    ``better 3/3 (p ≤ 0.002)``.
+    """
+    from espnet_lowrank.scoring.significance import matched_pairs
+
+    by_label = {r.label: r for r in rows}
+    lines = ["|a|b|" + "".join(f"{t}|" for t in test_sets), "|" + "---|" * (2 + len(test_sets))]
+    for a_label, b_label in pairs:
+        for label in (a_label, b_label):
+            if label not in by_label:
+                raise ValueError(f"--pair names {label!r}, not a --model label")
+        a, b = by_label[a_label], by_label[b_label]
+        if len(b.runs) not in (1, len(a.runs)):
+            raise ValueError(f"--pair {a_label}:{b_label}: {len(a.runs)} runs against "
+                             f"{len(b.runs)} (one, or as many as the first model)")  # fmt: skip
+        cells = []
+        for test in test_sets:
+            verdicts: Dict[str, List[float]] = {}
+            for i, run in enumerate(a.runs):
+                ref, hyp_a = _trns(run, inference_tag, test)
+                _, hyp_b = _trns(b.runs[i if len(b.runs) > 1 else 0], inference_tag, test)
+                t = matched_pairs(ref, {"a": hyp_a, "b": hyp_b})[("a", "b")]
+                verdict = {None: "n.s.", "a": "better", "b": "worse"}[t.better]
+                verdicts.setdefault(verdict, []).append(t.p_value)
+            n = len(a.runs)
+            cells.append(", ".join(
+                f"{v} {len(verdicts[v])}/{n} (p {'≥' if v == 'n.s.' else '≤'} "
+                f"{(min if v == 'n.s.' else max)(verdicts[v]):g})"
+                for v in ("better", "n.s.", "worse") if v in verdicts
+            ))  # fmt: skip
+        lines.append(f"|{a_label}|{b_label}|" + "|".join(cells) + "|")
+    return "\n".join(lines) + "\n"

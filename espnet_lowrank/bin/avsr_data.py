@@ -10,7 +10,9 @@ written into ``MD`` between marker lines (replacing an earlier block, else befor
 its first ``## `` section; the rest of the file is kept). A label given with several
 ``--model`` options is one model trained with several seeds (mean ± std over them).
 ``--plot PNG`` also draws WER against SNR for the SNR sweep sets among the test sets
-(``test_snr_clean``, ``test_snr_10``, ...) and links it from the block.
+(``test_snr_clean``, ``test_snr_10``, ...) and links it from the block; ``--pair A:B``
+(labels) adds sc_stats' matched-pair test of model A against B on every test set, seed
+by seed.
 
 Exit status 2 with one message naming the file for bad data or bad arguments.
 """
@@ -45,6 +47,8 @@ def get_parser() -> argparse.ArgumentParser:
     c.add_argument("--title", default="Audio-visual mini corpus")
     c.add_argument("--out", required=True, help="markdown file to write the table into")
     c.add_argument("--plot", default="", help="PNG of WER against SNR (the sweep sets)")
+    c.add_argument("--pair", action="append", default=[], metavar="A:B",
+                   help="significance of model A against model B (labels)")  # fmt: skip
     return p
 
 
@@ -55,7 +59,7 @@ def _compare(args: argparse.Namespace) -> str:
     from pathlib import Path
 
     from espnet_lowrank.atomic import atomic_write_text
-    from espnet_lowrank.avsr.compare import collect, plot_wer_vs_snr, render
+    from espnet_lowrank.avsr.compare import collect, plot_wer_vs_snr, render, significance
 
     models: dict = {}  # label -> exp dirs (seeds), in the order labels first appear
     for spec in args.model:
@@ -63,8 +67,21 @@ def _compare(args: argparse.Namespace) -> str:
         if not sep or not label or not exp:
             raise ValueError(f"--model must be LABEL=EXP_DIR, got {spec!r}")
         models.setdefault(label, []).append(Path(exp))
+    pairs = []
+    for spec in args.pair:
+        a, sep, b = spec.partition(":")
+        if not sep or not a or not b:
+            raise ValueError(f"--pair must be A:B (two --model labels), got {spec!r}")
+        pairs.append((a, b))
     rows = collect(list(models.items()), args.inference_tag, args.test_sets)
     table = render(rows, args.test_sets, args.reference)
+    if pairs:
+        table += (
+            "\nsc_stats' matched-pair test (MAPSSWE), run by run (the same seed, or the"
+            " single run of b): in how many runs a is better than b, not different at"
+            " p = 0.05 (n.s.) or worse.\n\n"
+            + significance(rows, pairs, args.inference_tag, args.test_sets)
+        )
     out = Path(args.out)
     figure = ""
     if args.plot:

@@ -104,3 +104,43 @@ def test_plot_needs_two_sweep_sets_and_runs_must_build_one_model(tmp_path, capsy
     assert avsr_data.main(argv + ["--model", f"AV={b}"]) == 2
     err = capsys.readouterr().err
     assert "'AV'" in err and "different models" in err and str(b) in err
+
+
+def _write_trns(exp, dset, refs, error_rate, seed):
+    import random
+
+    from espnet_lowrank.scoring.trn import write_trn
+
+    rng = random.Random(seed)
+    words = sorted({w for r in refs.values() for w in r})
+    hyps = {u: [w if rng.random() > error_rate else rng.choice(words) for w in r]
+            for u, r in refs.items()}  # fmt: skip
+    score = exp / "decode_x" / dset / "score_wer"
+    write_trn(score / "ref.trn", refs, {u: u for u in refs})
+    write_trn(score / "hyp.trn", hyps, {u: u for u in refs})
+
+
+def test_pairs_are_tested_seed_by_seed_with_sc_stats(tmp_path, capsys):
+    import random
+
+    rng = random.Random(0)
+    vocab = "bin lay place set blue green red white at by in with".split()
+    refs = {f"u{i:03d}": [rng.choice(vocab) for _ in range(6)] for i in range(80)}
+    s0, _ = _exp(tmp_path, "av0", [(1, 10.0)], 5.0)
+    s1, _ = _exp(tmp_path, "av1", [(1, 10.0)], 5.0)
+    audio, _ = _exp(tmp_path, "audio", [(1, 6.0)], 40.0, streams="audio")
+    for i, (exp, rate) in enumerate(((s0, 0.05), (s1, 0.05), (audio, 0.4))):
+        _write_trns(exp, "test", refs, rate, seed=i)
+    out = tmp_path / "R.md"
+    models = ["--model", f"AV={s0}", "--model", f"AV={s1}", "--model", f"audio={audio}"]
+    argv = ["compare", *models, "--inference_tag", "decode_x", "--test_sets", "test",
+            "--out", str(out), "--pair", "AV:audio"]  # fmt: skip
+    assert avsr_data.main(argv) == 0
+    assert "|AV|audio|better 2/2 (p ≤ 0.001)|" in out.read_text()
+    # the single run of the first model cannot be paired with the two of the second
+    assert avsr_data.main(argv[:-1] + ["audio:AV"]) == 2
+    assert "1 runs against 2" in capsys.readouterr().err
+    assert avsr_data.main(argv[:-1] + ["AV:nobody"]) == 2
+    assert "'nobody'" in capsys.readouterr().err
+    assert avsr_data.main(argv[:-1] + ["AV"]) == 2
+    assert "A:B" in capsys.readouterr().err
