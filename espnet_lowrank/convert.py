@@ -21,7 +21,7 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 import torch
 import yaml
 
-from espnet_lowrank.atomic import atomic_dir
+from espnet_lowrank.atomic import atomic_dir, atomic_file
 from espnet_lowrank.catalogue import check_task, conversions
 from espnet_lowrank.checkpoint import load_state_dict_file
 from espnet_lowrank.factorize import densify
@@ -208,8 +208,8 @@ def svd_transfer(
                              f"the model of {config} {tuple(value.shape)}")  # fmt: skip
         out[name] = source[name]
         report["copied"].append(name)
-    Path(out_file).parent.mkdir(parents=True, exist_ok=True)
-    torch.save(out, out_file)
+    with atomic_file(out_file) as tmp:  # whole or absent, also with two writers
+        torch.save(out, tmp)
     logger.info("%s -> %s: %d copied, %d factorized by SVD, %d left to their own init",
                 model_file, out_file, len(report["copied"]), len(report["factorized"]),
                 len(report["missing"]))  # fmt: skip

@@ -1,8 +1,10 @@
 """``egs2/mini_lowrank/avsr1/run.sh --smoke true`` end to end (CI-sized, real training).
 
 The recipe is copied next to a link to the shared driver, so nothing is written into
-the source tree. Four tiny models (audio-only, video-only, AV, AV LR-SMS) go through
-every stage of ``asr.sh --task avsr``, then the RESULTS.md comparison is written.
+the source tree. Four tiny models (audio-only, video-only, then AV and AV LR-SMS
+started from those two, the low-rank one through ``convert svd_transfer``) go through
+every stage of ``asr.sh --task avsr``, are decoded on ``test``, ``test_unseen`` and the
+SNR sweep sets, then the RESULTS.md comparison and the WER-vs-SNR plot are written.
 """
 
 import os
@@ -12,6 +14,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from espnet_lowrank.kaldi_dir import read_table
 from tests.avsr.tiny_av import REPO
@@ -24,6 +27,7 @@ pytestmark = [
 ]
 RECIPE = REPO / "egs2" / "mini_lowrank" / "avsr1"
 LABELS = ("audio-only", "video-only", "AV full rank", "AV LR-SMS")
+SETS = ("test", "test_unseen", "test_snr_clean", "test_snr_m5")
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +58,8 @@ def test_four_models_trained_and_compared(smoke):
     d, out = smoke
     results = (d / "RESULTS.md").read_text()
     block = results.split("<!-- avsr compare: begin -->")[1].split("<!-- avsr compare: end -->")[0]
-    rows = [line for line in block.splitlines() if line.startswith("|") and "---" not in line]
+    table, _, tests = block.partition("sc_stats' matched-pair test")
+    rows = [line for line in table.splitlines() if line.startswith("|") and "---" not in line]
     assert rows[0].startswith("|model|streams|params|")
     assert [r.split("|")[1] for r in rows[1:]] == list(LABELS)
     streams = {r.split("|")[1]: r.split("|")[2] for r in rows[1:]}
@@ -67,8 +72,47 @@ def test_four_models_trained_and_compared(smoke):
     )
     for r in rows[1:]:
         assert re.fullmatch(r"\d+\.\d", r.split("|")[-2]), r  # a WER
-    for tag in ("av_audio_only", "av_video_only", "av_full", "av_lr_sms"):
+    for tag in ("av_audio_only", "av_video_only", "av_full_uniinit", "av_lr_sms_uniinit"):
         assert (d / f"exp/asr_{tag}/valid.acc.ave.pth").exists(), tag
+    assert not (d / "exp/asr_av_full").exists()  # from scratch: only with --models
+    # the SNR sweep sets and the held-out speakers were decoded, and plotted
+    header = rows[0].split("|")
+    assert header[8] == "seeds" and [r.split("|")[8] for r in rows[1:]] == ["1"] * 4
+    assert header[9:-1] == [f"WER {t}" for t in SETS]
+    assert "![WER against SNR, one line per model](wer_vs_snr.png)" in block
+    assert (d / "wer_vs_snr.png").read_bytes()[:4] == b"\x89PNG"
+    pairs = [r.split("|")[1:3] for r in tests.splitlines() if r.startswith("|") and "---" not in r]
+    assert pairs[1:] == [["AV full rank", "audio-only"], ["AV full rank", "video-only"],
+                         ["AV LR-SMS", "AV full rank"]]  # fmt: skip
     # the audio-only model never built a video front-end
     cfg = (d / "exp/asr_av_audio_only/config.yaml").read_text()
     assert "streams: audio" in cfg
+
+
+def test_av_models_start_from_the_single_stream_models(smoke):
+    d, _ = smoke
+    for m in ("audio_only", "video_only"):
+        assert (d / f"exp/asr_av_{m}/lr_sms_init/model.pth").is_file()
+    for tag in ("av_full_uniinit", "av_lr_sms_uniinit"):
+        cfg = yaml.safe_load((d / f"exp/asr_{tag}/config.yaml").read_text())
+        assert cfg["init_param"] == [
+            "exp/asr_av_audio_only/lr_sms_init/model.pth",
+            "exp/asr_av_video_only/lr_sms_init/model.pth:video_frontend:video_frontend",
+        ]
+        assert cfg["seed"] == 0
+
+
+def test_bad_options_are_one_message(tmp_path):
+    for argv, words in ((["--models", "av_bogus"], "av_bogus"), (["--seeds", "x"], "'x'")):
+        proc = subprocess.run(["bash", "run.sh", *argv], cwd=RECIPE, capture_output=True,
+                              text=True, timeout=60)  # fmt: skip
+        assert proc.returncode == 2 and words in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_av_models_without_their_single_stream_models_are_one_message(tmp_path):
+    d = tmp_path / "avsr1"
+    shutil.copytree(RECIPE, d, ignore=shutil.ignore_patterns("data", "dump", "exp", "downloads"))
+    proc = subprocess.run(["bash", "run.sh", "--models", "av_lr_sms_uniinit"], cwd=d,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "exp/asr_av_audio_only/valid.acc.ave.pth" in proc.stderr and not (d / "exp").exists()
