@@ -64,3 +64,25 @@ def test_good_input_still_reports(tool, files, capsys):
     assert tool.main(_argv(tool, files)) == 0
     out = capsys.readouterr().out
     assert ("1 slot errors" in out) if tool is av_confusion else ("|espeak|1|6|" in out)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],  # neither mode
+        ["--data_dir", "d"],  # forced choice without its model
+        ["--data_dir", "d", "--config", "c", "--model_file", "m", "--hyp", "h"],  # both modes
+    ],
+)
+def test_av_confusion_takes_one_mode(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        av_confusion.main(argv)
+    assert exc.value.code == 2
+    assert "--data_dir, --config and --model_file" in capsys.readouterr().err
+
+
+def test_forced_choice_names_a_missing_data_file(tmp_path, capsys):
+    (tmp_path / "text").write_text("u1 BIN BLUE AT B TWO NOW\n")
+    argv = ["--data_dir", str(tmp_path), "--config", "c.yaml", "--model_file", "m.pth"]
+    assert av_confusion.main(argv) == EXIT_BAD_INPUT
+    assert str(tmp_path / "wav.scp") in capsys.readouterr().err
