@@ -100,19 +100,3 @@ def test_av_models_start_from_the_single_stream_models(smoke):
             "exp/asr_av_video_only/lr_sms_init/model.pth:video_frontend:video_frontend",
         ]
         assert cfg["seed"] == 0
-
-
-def test_bad_options_are_one_message(tmp_path):
-    for argv, words in ((["--models", "av_bogus"], "av_bogus"), (["--seeds", "x"], "'x'")):
-        proc = subprocess.run(["bash", "run.sh", *argv], cwd=RECIPE, capture_output=True,
-                              text=True, timeout=60)  # fmt: skip
-        assert proc.returncode == 2 and words in proc.stderr and proc.stderr.count("\n") == 1
-
-
-def test_av_models_without_their_single_stream_models_are_one_message(tmp_path):
-    d = tmp_path / "avsr1"
-    shutil.copytree(RECIPE, d, ignore=shutil.ignore_patterns("data", "dump", "exp", "downloads"))
-    proc = subprocess.run(["bash", "run.sh", "--models", "av_lr_sms_uniinit"], cwd=d,
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
-    assert "exp/asr_av_audio_only/valid.acc.ave.pth" in proc.stderr and not (d / "exp").exists()
