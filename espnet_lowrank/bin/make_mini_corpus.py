@@ -23,9 +23,7 @@ from espnet_lowrank.corpora.mini.voices import TRAIN_ACCENTS, UNSEEN_ACCENTS
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out_dir", required=True, help="data folder (Kaldi-style dirs)")
     p.add_argument("--wav_dir", required=True, help="folder for the WAV files")
     p.add_argument("--seed", type=int, default=1)

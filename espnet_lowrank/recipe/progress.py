@@ -160,4 +160,3 @@ def remaining_phases(recipe_dir: Path | str, exps: Sequence[str]) -> List[str]:
     if not all((recipe_dir / "exp" / e / "RESULTS.md").is_file() for e in exps):
         todo.append("lanes")
     return todo
-
